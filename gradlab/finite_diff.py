@@ -1,0 +1,234 @@
+"""Finite differences: nudge one cell by ε and watch the loss move.
+
+This is the forum thread's spreadsheet done properly.  For a cell θ of ``x``, a
+``w`` or a ``b``, the loss is recomputed with θ + ε (and θ - ε), and the
+quotients
+
+    forward   (L(θ+ε) - L(θ)) / ε
+    backward  (L(θ) - L(θ-ε)) / ε
+    central   (L(θ+ε) - L(θ-ε)) / 2ε
+
+are compared with the analytic gradient from the backward pass.  ε is the step
+actually stored, (θ+ε) - θ in the network's dtype, which in float32 differs
+from the ε asked for and can vanish.
+
+A nudge recomputes only what it can change.  Nudging ``w1[i,j]`` moves column j
+of ``l1`` alone; nudging ``x[b,i]`` moves batch row b alone.  The change is
+carried through the layers as a *patch*: the block of rows × columns of one
+tensor that moved, with its old and new values.  Many nudges (every cell of a
+tensor, or one cell at many ε) travel together along a leading probe axis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradlab import layers, losses
+from gradlab.network import Network, Pass, forward, run
+
+SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
+_CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
+
+
+@dataclass
+class Patch:
+    """Probe p moved the block ``rows[p]`` × ``cols[p]`` of one tensor from ``old[p]`` to ``new[p]``.
+
+    ``rows`` (probes × r) or ``cols`` (probes × c) is None when the block spans
+    every row or every column: then no index is needed to read it.
+    """
+
+    rows: np.ndarray | None
+    cols: np.ndarray | None
+    old: np.ndarray  # probes × r × c
+    new: np.ndarray  # probes × r × c
+
+    def block(self, p: Pass, name: str) -> np.ndarray:
+        """The same block of another tensor with as many columns, ``p.values[name]``."""
+        a = p.values[name]
+        if self.cols is None:
+            return a[None] if self.rows is None else a[self.rows]
+        if self.rows is None:  # whole columns: read them from the row-major transpose
+            return p.columns(name)[self.cols].transpose(0, 2, 1)
+        return a[self.rows[:, :, None], self.cols[:, None, :]]
+
+
+def nudged_losses(
+    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loss after adding ``eps[k]`` to cell ``cells[k]`` of tensor ``name``, for each k alone.
+
+    Returns the losses, the steps actually taken, and whether each nudge moved a
+    ReLU's input across 0 (a kink, where the derivative jumps).
+    """
+    eps = np.asarray(eps, net.dtype).reshape(-1)
+    cells = np.asarray(cells, np.intp).reshape(len(eps), -1)
+    old = p.values[name][tuple(cells.T)]
+    step = (old + eps) - old
+    loss, kink = np.empty_like(eps), np.zeros(len(eps), bool)
+    per_probe = max(net.batch, 1) * max(max(v.shape[-1] for v in p.values.values()), 1)
+    chunk = max(1, _CHUNK_ELEMENTS // per_probe)
+    for start in range(0, len(eps), chunk):
+        part = slice(start, start + chunk)
+        first, patch = _origin(net, p, name, cells[part], old[part], step[part])
+        loss[part], kink[part] = _propagate(net, p, first, patch)
+    return loss, step, kink
+
+
+def _origin(
+    net: Network, p: Pass, name: str, cells: np.ndarray, old: np.ndarray, step: np.ndarray
+) -> tuple[int, Patch]:
+    """The first patch a nudge makes, and the index of the first layer it still has to cross."""
+    if name == "x":  # x[b,i] moves one cell of layer 1's input
+        v = old[:, None, None]
+        return 0, Patch(cells[:, :1], cells[:, 1:], v, v + step[:, None, None])
+    for k, wire in enumerate(net.wiring()):
+        if name in (wire.w, wire.b):
+            break
+    else:
+        raise KeyError(f"the network has no tensor named {name!r} to nudge")
+    j = cells[:, -1:]  # w[i,j] and b[j] both move column j of this layer's output alone
+    patch = Patch(None, j, None, None)
+    patch.old = patch.block(p, wire.out)
+    if name == wire.w:  # by ε · inp[:, i]
+        patch.new = patch.old + step[:, None, None] * p.columns(wire.inp)[cells[:, :1]].transpose(0, 2, 1)
+    else:  # by ε
+        patch.new = patch.old + step[:, None, None]
+    return k + 1, patch
+
+
+def _propagate(net: Network, p: Pass, first: int, patch: Patch) -> tuple[np.ndarray, np.ndarray]:
+    """Carry a patch through layers ``first…`` to the loss."""
+    kink = np.zeros(len(patch.new), bool)
+    for wire, layer in list(zip(net.wiring(), net.layers))[first:]:
+        if layer.kind == "linear":  # the change spreads along the rows it touches
+            w = layer.w[None] if patch.cols is None else layer.w[patch.cols]
+            delta = patch.new - patch.old
+            moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
+            old = Patch(patch.rows, None, None, None).block(p, wire.out)
+            patch = Patch(patch.rows, None, old, old + moved)
+        else:  # an activation acts cell by cell
+            if layer.kind in layers.KINKED:
+                kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
+            new = layers.activate(layer.kind, patch.new, layer.slope)
+            patch = Patch(patch.rows, patch.cols, patch.block(p, wire.out), new)
+    n_out = p.values["out"].shape[1]
+    if patch.cols is None or patch.cols.shape[1] == n_out:  # the block is whole rows (columns never repeat)
+        out = patch.new
+    else:  # the loss of a row needs all its outputs
+        whole_rows = Patch(patch.rows, None, None, None).block(p, "out")
+        out = np.array(np.broadcast_to(whole_rows, patch.new.shape[:2] + (n_out,)))
+        np.put_along_axis(out, np.broadcast_to(patch.cols[:, None, :], patch.new.shape), patch.new, axis=2)
+    y = net.y if patch.rows is None else net.y[patch.rows]
+    new_rows = losses.loss_rows(net.loss, out, y)
+    if patch.rows is None:
+        total = new_rows.sum(-1)
+    else:  # only these rows moved: the others' share of the sum stays as it was
+        total = p.rows.sum() + (new_rows.sum(-1) - p.rows[patch.rows].sum(-1))
+    return total / losses.divisor(net.loss, p.values["out"].shape, net.reduction), kink
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """Everything the thread's spreadsheet recorded about one nudge, and the answer it was after."""
+
+    tensor: str
+    index: tuple[int, ...]
+    eps: float  # the ε asked for
+    value: float  # the cell before the nudge
+    step_plus: float  # (θ+ε) - θ as stored
+    step_minus: float  # θ - (θ-ε) as stored
+    loss: float
+    loss_plus: float
+    loss_minus: float
+    forward: float
+    backward: float
+    central: float
+    analytic: float  # from the backward formulas
+    kink: bool  # the nudge moved a ReLU's input across 0
+
+    @property
+    def abs_err(self) -> float:
+        return abs(self.central - self.analytic)
+
+    @property
+    def rel_err(self) -> float:
+        return relative_error(self.analytic, self.central)
+
+
+def relative_error(a: float | np.ndarray, n: float | np.ndarray) -> float | np.ndarray:
+    """|a - n| / max(|a|, |n|), and 0 when both are 0."""
+    scale = np.maximum(np.abs(a), np.abs(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, np.abs(a - n) / scale, 0.0)[()]
+
+
+def quotients(
+    loss: np.ndarray, loss_plus: np.ndarray, loss_minus: np.ndarray, step_plus: np.ndarray, step_minus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forward, backward and central difference quotients (NaN where the step vanished)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fwd = np.where(step_plus != 0, (loss_plus - loss) / step_plus, np.nan)
+        bwd = np.where(step_minus != 0, (loss - loss_minus) / step_minus, np.nan)
+        span = step_plus + step_minus
+        cen = np.where(span != 0, (loss_plus - loss_minus) / span, np.nan)
+    return fwd, bwd, cen
+
+
+def _plus_minus(net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray):
+    """Losses and steps of +ε and -ε nudges of the same cells, and whether either crossed a kink."""
+    n = len(eps)
+    loss, step, kink = nudged_losses(net, p, name, np.concatenate([cells, cells]), np.concatenate([eps, -eps]))
+    return loss[:n], loss[n:], step[:n], -step[n:], kink[:n] | kink[n:]
+
+
+def nudge(net: Network, name: str, index: tuple[int, ...], eps: float, p: Pass | None = None) -> Nudge:
+    """Nudge ``name[index]`` by ±ε and compare the quotients with the analytic gradient."""
+    p = p if p is not None and p.grads else run(net)
+    cells = np.array([index])
+    lp, lm, sp, sm, kink = _plus_minus(net, p, name, cells, np.array([eps]))
+    fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
+    return Nudge(
+        name, tuple(int(i) for i in index), float(eps), float(p.values[name][index]),
+        float(sp[0]), float(sm[0]), float(p.loss), float(lp[0]), float(lm[0]),
+        float(fwd[0]), float(bwd[0]), float(cen[0]), float(p.grads[name][index]), bool(kink[0]),
+    )
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One cell's quotients and errors over many ε: the data behind the V-shaped error plot."""
+
+    eps: np.ndarray
+    step_plus: np.ndarray
+    forward: np.ndarray
+    backward: np.ndarray
+    central: np.ndarray
+    analytic: float
+
+    def error(self, scheme: str) -> np.ndarray:
+        return np.abs(getattr(self, scheme) - self.analytic)
+
+
+def sweep(
+    net: Network, name: str, index: tuple[int, ...], eps: np.ndarray = SWEEP_EPS, p: Pass | None = None
+) -> Sweep:
+    p = p if p is not None and p.grads else run(net)
+    eps = np.asarray(eps, float)
+    cells = np.repeat(np.array([index]), len(eps), axis=0)
+    lp, lm, sp, sm, _ = _plus_minus(net, p, name, cells, eps)
+    fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
+    return Sweep(eps, sp, fwd, bwd, cen, float(p.grads[name][index]))
+
+
+def loss_curve(
+    net: Network, name: str, index: tuple[int, ...], values: np.ndarray, p: Pass | None = None
+) -> np.ndarray:
+    """The loss as a function of one cell's value, every other cell held still."""
+    p = p if p is not None else forward(net)
+    values = np.asarray(values, net.dtype)
+    cells = np.repeat(np.array([index]), len(values), axis=0)
+    loss, _, _ = nudged_losses(net, p, name, cells, values - p.values[name][index])
+    return loss

@@ -1,0 +1,77 @@
+"""Explain text: the formula behind a gradient cell, with the numbers put in."""
+
+import numpy as np
+import pytest
+
+from gradlab import backward_steps, explain, preset, random_network, run
+
+
+@pytest.fixture
+def lesson():
+    net = preset("lesson")
+    return net, run(net)
+
+
+def test_bias_cell_is_a_sum_over_the_batch(lesson):
+    net, p = lesson
+    e = explain(net, p, "b1", (0,))
+    assert e.target == "b1.g[0]"
+    assert e.formula == "Σ_b l1.g[b,0]"
+    assert len(e.terms) == net.batch  # one term per batch row: the sum(0)
+    assert e.line == "b1.g = l1.g.sum(0)"
+    assert "sum(0)" in e.note
+    assert np.isclose(e.value, p.grads["l1"][:, 0].sum())
+    assert e.text.startswith("b1.g[0] = Σ_b l1.g[b,0] = (")
+    assert e.text.endswith(f"= {float(p.grads['b1'][0]):.4g}".replace("-", "−"))
+
+
+def test_weight_cell_lists_each_rows_product(lesson):
+    net, p = lesson
+    e = explain(net, p, "w1", (2, 0))
+    assert e.formula == "Σ_b x[b,2]·l1.g[b,0]"
+    x, g = net.x[:, 2], p.grads["l1"][:, 0]
+    assert e.terms[0] == f"({x[0]:.4g})({g[0] + 0.0:.4g})".replace("-", "−")
+    assert np.isclose(e.value, (x * g).sum())
+    assert "x.t() @ l1.g" in e.note
+
+
+def test_input_cell_shows_the_transpose(lesson):
+    net, p = lesson
+    e = explain(net, p, "x", (1, 2))
+    assert e.formula == "Σ_j l1.g[1,j]·w1[2,j]"
+    assert e.line == "x.g = l1.g @ w1.t()"
+    assert "column 2 of w1.t()" in e.note
+
+
+def test_relu_cell_says_whether_the_unit_is_on(lesson):
+    net, p = lesson
+    e = explain(net, p, "l1", (0, 2))  # hidden unit 2 is off
+    assert e.terms == ("0·(" + f"{float(p.grads['l2'][0, 2]) + 0.0:.4g}".replace("-", "−") + ")",)
+    assert "off" in e.note and e.value == 0
+
+
+def test_loss_cell_shows_the_divisor_that_averages_the_batch(lesson):
+    net, p = lesson
+    e = explain(net, p, "out", (0, 0))
+    assert e.formula == "2·(out[0,0] − y[0,0]) / 4"
+    assert "averaged" in e.note
+    net.reduction = "sum"
+    e = explain(net, run(net), "out", (0, 0))
+    assert e.formula == "2·(out[0,0] − y[0,0]) / 1" and "summed" in e.note
+
+
+def test_every_gradient_cell_names_the_step_that_wrote_it():
+    for name in ("lesson", "mazur", "classifier", "neuron"):
+        net = preset(name)
+        p = run(net)
+        steps = backward_steps(net)
+        for tensor, g in p.grads.items():
+            e = explain(net, p, tensor, (0,) * g.ndim)
+            assert f"{tensor}.g" in steps[e.step].writes
+            assert e.line in steps[e.step].code
+
+
+def test_long_sums_are_shortened():
+    net = random_network([3, 2], batch=30)
+    e = explain(net, run(net), "b1", (0,))
+    assert len(e.terms) == 30 and "more" in e.expansion and e.expansion.count("+") < 10
