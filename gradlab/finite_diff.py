@@ -84,7 +84,7 @@ def _origin(
     if name == "x":  # x[b,i] moves one cell of layer 1's input
         v = old[:, None, None]
         return 0, Patch(cells[:, :1], cells[:, 1:], v, v + step[:, None, None])
-    for k, wire in enumerate(net.wiring()):
+    for k, wire in enumerate(net.wiring()):  # noqa: B007 (k and wire are used after the loop)
         if name in (wire.w, wire.b):
             break
     else:

@@ -47,7 +47,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         save(preset("mazur"), target)
     assert target.read_bytes() == before  # the old file is whole
     assert [p.name for p in tmp_path.iterdir()] == ["work.json"]  # and no temporary file is left
