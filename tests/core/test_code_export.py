@@ -1,0 +1,194 @@
+"""Copy as NumPy / Copy as PyTorch: each script runs on its own and prints the app's numbers."""
+
+import ast
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from gradlab import PRESETS, preset, random_network, run
+from gradlab.code_export import exact_values, numpy_script, torch_script
+from gradlab.network import Layer
+
+DTYPES = ["float64", "float32"]
+RANDOM = {  # between them: every activation, every loss with both reductions, and a batch (with a seed)
+    # where adding up the loss in another order than the app's changes its last bits
+    "leaky-mse-sum": dict(sizes=[3, 4, 2], activation="leaky_relu", loss="mse", reduction="sum", seed=1),
+    "sigmoid-ce-mean": dict(sizes=[2, 5, 3, 3], activation="sigmoid", loss="cross_entropy", reduction="mean", seed=1),
+    "tanh-half-mean": dict(sizes=[4, 3, 2], activation="tanh", loss="half_sse", reduction="mean", seed=1),
+    "sigmoid-half-sum": dict(sizes=[3, 3, 4], activation="sigmoid", loss="half_sse", reduction="sum", seed=1),
+    "tanh-mse-mean-wide": dict(sizes=[3, 20, 12], batch=40, activation="tanh", loss="mse", reduction="mean", seed=4),
+    "leaky-ce-sum": dict(sizes=[2, 4, 4, 3], activation="leaky_relu", loss="cross_entropy", reduction="sum", seed=1),
+}
+
+
+def network(kind, dtype):
+    """A preset by name, a random network by its key in RANDOM, or ``odd``: an activation straight
+    on x and a leaky_relu with its own slope."""
+    if kind in PRESETS:
+        return preset(kind).astype(dtype)
+    if kind in RANDOM:
+        return random_network(**RANDOM[kind], dtype=dtype)
+    net = random_network([3, 4, 2], activation="leaky_relu", seed=5)
+    net.layers[1].slope = 0.2
+    net.layers.insert(0, Layer("tanh"))
+    return net.astype(dtype)
+
+
+NETWORKS = [*PRESETS, *RANDOM, "odd"]
+
+
+def run_script(tmp_path, text):
+    """Run ``text`` as its own Python program; return what it printed, ``{"loss": …, "x.g": […], …}``."""
+    path = tmp_path / "script.py"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = {}
+    for line in done.stdout.splitlines():
+        name, _, value = line.partition(" = ")
+        printed[name] = ast.literal_eval(value)
+    return printed
+
+
+def imports(text):
+    tree = ast.parse(text)
+    return {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", NETWORKS)
+def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(tmp_path, kind, dtype):
+    net = network(kind, dtype)
+    text = numpy_script(net)
+    assert imports(text) == {"numpy"}
+    printed = run_script(tmp_path, text)
+    p = run(net)
+    assert list(printed) == ["loss", *(f"{name}.g" for name in net.inputs())]
+    assert printed["loss"] == float(p.loss)
+    for name, grad in p.grads.items():
+        if name in net.inputs():
+            assert np.array(printed[f"{name}.g"], dtype=net.dtype).tobytes() == grad.tobytes(), name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", NETWORKS)
+def test_torch_script_agrees_with_the_app(tmp_path, kind, dtype):
+    pytest.importorskip("torch")
+    net = network(kind, dtype)
+    printed = run_script(tmp_path, torch_script(net))
+    p, rtol = run(net), 1e-10 if dtype == "float64" else 1e-4
+    np.testing.assert_allclose(printed["loss"], float(p.loss), rtol=rtol)
+    for name in net.inputs():
+        grad = p.grads[name]
+        np.testing.assert_allclose(printed[f"{name}.g"], grad, rtol=rtol, atol=rtol * np.abs(grad).max(), err_msg=name)
+
+
+def torch_tensors(text):
+    """``{name: (values, {keyword: source})}`` for every ``name = torch.tensor(values, …)`` line."""
+    tensors = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.value).startswith("torch.tensor("):
+            options = {k.arg: ast.unparse(k.value) for k in node.value.keywords}
+            tensors[node.targets[0].id] = (ast.literal_eval(node.value.args[0]), options)
+    return tensors
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", NETWORKS)
+def test_torch_script_is_python_and_holds_the_exact_numbers(kind, dtype):
+    net = network(kind, dtype)
+    text = torch_script(net)
+    compile(text, "torch_script.py", "exec")
+    assert imports(text) == {"torch", "torch.nn.functional"}
+    tensors = torch_tensors(text)
+    assert list(tensors) == ["x", "y", *net.parameters()]
+    for name, (values, options) in tensors.items():
+        a = net.tensor(name)
+        assert np.array(values, dtype=a.dtype).tobytes() == a.tobytes(), name
+        assert options.get("dtype") == (None if a.dtype.kind == "i" else f"torch.{dtype}")
+        assert options.get("requires_grad") == (None if name == "y" else "True")
+
+
+def fake_torch():
+    """Just enough of torch, over numpy and written from torch's documentation, to run a torch
+    script's forward pass where torch is not installed."""
+
+    def reduce(terms, reduction):
+        return terms.mean() if reduction == "mean" else terms.sum()
+
+    def cross_entropy(out, y, reduction):
+        log_p = out - np.log(np.exp(out).sum(-1, keepdims=True))
+        return reduce(-log_p[np.arange(len(y)), y], reduction)
+
+    functional = types.ModuleType("torch.nn.functional")
+    functional.leaky_relu = lambda t, slope: np.where(t > 0, t, slope * t)
+    functional.mse_loss = lambda out, y, reduction: reduce((out - y) ** 2, reduction)
+    functional.cross_entropy = cross_entropy
+    torch = types.ModuleType("torch")
+    torch.float64, torch.float32 = np.float64, np.float32
+    torch.tensor = lambda values, dtype=None, requires_grad=False: np.array(values, dtype=dtype)
+    torch.relu, torch.tanh = lambda t: np.maximum(t, 0), np.tanh
+    torch.sigmoid = lambda t: 1 / (1 + np.exp(-t))
+    torch.nn = types.ModuleType("torch.nn")
+    torch.nn.functional = functional
+    return {"torch": torch, "torch.nn": torch.nn, "torch.nn.functional": functional}
+
+
+@pytest.mark.parametrize("kind", NETWORKS)
+def test_torch_scripts_forward_pass_computes_the_apps_loss(monkeypatch, kind):
+    net = network(kind, "float64")
+    for name, module in fake_torch().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    forward, backward, _ = torch_script(net).partition("loss.backward()")
+    assert backward
+    namespace = {}
+    exec(forward, namespace)
+    np.testing.assert_allclose(namespace["loss"], run(net).loss, rtol=1e-12)
+    np.testing.assert_allclose(namespace["out"], run(net).values["out"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lesson", "mazur", "classifier", "odd"])
+def test_numpy_script_defines_only_the_functions_the_network_uses(kind):
+    net = network(kind, "float64")
+    defined = {node.name for node in ast.parse(numpy_script(net)).body if isinstance(node, ast.FunctionDef)}
+    used = {layer.kind for layer in net.layers if layer.kind != "linear"}
+    losses = {net.loss, f"{net.loss}_grad"} | ({"log_softmax"} if net.loss == "cross_entropy" else set())
+    assert defined == {"lin", "lin_grad", *used, *(f"{kind}_grad" for kind in used), *losses}
+
+
+def test_float32_scripts_hold_short_numbers():
+    net = preset("mazur").astype("float32")
+    for text in (numpy_script(net), torch_script(net)):
+        assert "[0.15, 0.25]," in text and "0.15000000596" not in text
+
+
+def test_float32_values_are_written_short_and_read_back_exactly():
+    bits = np.random.default_rng(0).integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
+    values = bits.view(np.float32)
+    values = values[np.isfinite(values)]
+    assert np.array(exact_values(values), dtype=np.float32).tobytes() == values.tobytes()
+    assert repr(exact_values(np.array([0.1, -0.0, 1e-45, 3.4028235e38], dtype=np.float32))) == (
+        "[0.1, -0.0, 1e-45, 3.4028235e+38]"
+    )
+
+
+@pytest.mark.parametrize("title", [
+    'Ada\'s "best" net\nsecond line\r\n\tthird — ünïcødé ✓ 🧠 \u2028 \x00 """ \\ coding: nonsense',
+    "",
+])
+def test_any_title_gives_a_working_script(tmp_path, title):
+    net = preset("neuron")
+    net.title = title
+    text = numpy_script(net)
+    first_line, second_line = text.splitlines()[:2]
+    assert first_line.startswith("# GradLab: ") and first_line.endswith(" — rebuilt with its exact numbers")
+    assert second_line.startswith("# Run it")
+    if title:
+        assert "Ada's \"best\" net second line third — ünïcødé ✓ 🧠 \"\"\" \\ coding" in first_line
+    assert run_script(tmp_path, text)["loss"] == float(run(net).loss)
+    assert torch_script(net).splitlines()[0] == first_line
+    compile(torch_script(net), "torch_script.py", "exec")
