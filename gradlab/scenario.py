@@ -115,6 +115,11 @@ def from_dict(data: Any) -> Network:
     if cells > MAX_CELLS:
         raise ScenarioError(f"the scenario has {cells:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
     net = Network(x, y, layers, loss, reduction, data.get("title", ""), data.get("notes", ""))
+    limit = np.finfo(dtype).max
+    for name, a in {"x": x, "y": y, **net.parameters()}.items():
+        if a.dtype.kind == "f" and (np.abs(a) > limit).any():
+            at = ",".join(map(str, np.argwhere(np.abs(a) > limit)[0]))
+            raise ScenarioError(f"{name}[{at}] is {a[np.abs(a) > limit][0]:g}, too large for {dtype}")
     return net.astype(dtype)
 
 

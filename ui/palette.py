@@ -20,8 +20,8 @@ GREY = "#999999"
 
 NEGATIVE = BLUE  # a value below zero
 POSITIVE = VERMILLION  # a value above zero
-SOURCE = ORANGE  # the inspected cell
-INFLUENCED = SKY_BLUE  # a cell the inspected cell moves
+SOURCE = YELLOW  # the inspected cell
+INFLUENCED = BLUISH_GREEN  # a cell the inspected cell moves
 BLOCKED = GREY  # a cell it reaches but cannot move (drawn hatched too)
 AGREE = BLUISH_GREEN  # finite differences agree with the backward formulas (with ✓)
 DISAGREE = VERMILLION  # they do not (with ✗)

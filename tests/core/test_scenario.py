@@ -92,6 +92,10 @@ BAD = {
         edit(lambda d: d["x"][2].__setitem__(0, 10**400)),
         "x[2][0] is 1000000000",
     ),
+    "too large for float32": (
+        edit(lambda d: (d.__setitem__("dtype", "float32"), d["x"][1].__setitem__(2, 1e39))),
+        "x[1,2] is 1e+39, too large for float32",
+    ),
     "unsupported version": (
         edit(lambda d: d.__setitem__("gradlab", 2)),
         "scenario version 2 is not supported; this GradLab reads version 1",
