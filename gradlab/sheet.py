@@ -74,7 +74,8 @@ class Sheet:
     def _changed(self, change: Change) -> None:
         self.__dict__.pop("derived", None)  # what the inspector shows is recomputed on demand
         for listener in list(self._listeners):
-            listener(change)
+            if listener in self._listeners:  # one listener may unsubscribe another (a view rebuilding its grids)
+                listener(change)
 
     # -- reading -------------------------------------------------------------------
 

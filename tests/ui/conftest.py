@@ -1,0 +1,41 @@
+"""Fixtures for the app's tests: a main window on the lesson preset, its grids and widgets by name."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QTableView
+
+from ui import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def grid(window, name: str) -> QTableView:
+    view = window.findChild(QTableView, f"grid:{name}")
+    assert view is not None, f"no grid named grid:{name}"
+    return view
+
+
+def cell(window, name: str, row: int, col: int):
+    view = grid(window, name)
+    return view.model().index(row, col)
+
+
+def label(window, name: str) -> QLabel:
+    found = window.findChild(QLabel, name)
+    assert found is not None, f"no label named {name}"
+    return found
+
+
+def number(text: str) -> float:
+    return float(text.replace("−", "-").split()[0])
+
+
+DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole

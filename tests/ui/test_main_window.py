@@ -1,0 +1,159 @@
+"""The app driven as a learner drives it: through its named grids, labels, buttons and spin box."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QPushButton
+
+from gradlab import nudge, preset, run, save
+from tests.ui.conftest import DISPLAY, EDIT, cell, grid, label, number
+from ui import INFLUENCE_ROLE, MainWindow
+from ui.grid_model import format_value
+
+
+def test_opens_on_the_lesson_preset_with_every_grid(window):
+    net = preset("lesson")
+    p = run(net)
+    for name in ["x", "y", "w1", "b1", "w2", "b2", "l1", "l2", "out"] + [f"{n}.g" for n in p.grads]:
+        grid(window, name)
+    assert number(label(window, "loss").text()) == pytest.approx(float(p.loss), rel=1e-7)
+    assert grid(window, "x").model().data(cell(window, "x", 0, 1), EDIT) == -1.2
+    assert grid(window, "b1").model().columnCount() == 4  # a bias is one row under its weight's columns
+    assert grid(window, "y").model().rowCount() == 4  # y is one column beside out
+
+
+def test_every_model_passes_qts_model_tester(window, qtmodeltester):
+    for name in ("x", "w1", "b1", "l1", "out", "y", "w1.g", "b2.g"):
+        qtmodeltester.check(grid(window, name).model())
+
+
+def test_an_edit_recomputes_the_loss_and_every_dependent_grid(window):
+    model = grid(window, "w1").model()
+    assert model.setData(cell(window, "w1", 0, 1), "0.25", EDIT)
+    net = preset("lesson")
+    net.layers[0].w[0, 1] = 0.25
+    p = run(net)
+    assert number(label(window, "loss").text()) == pytest.approx(float(p.loss), rel=1e-7)
+    for name in ("l1", "l2", "out", "l1.g", "w1.g", "b1.g", "x.g", "w2.g"):
+        array = p.grads[name[:-2]] if name.endswith(".g") else p.values[name]
+        m = grid(window, name).model()
+        shown = np.array([[m.data(m.index(r, c), EDIT) for c in range(m.columnCount())] for r in range(m.rowCount())])
+        np.testing.assert_array_equal(shown.reshape(array.shape), array, err_msg=name)
+    assert m.data(m.index(0, 0), DISPLAY) == format_value(array.reshape(shown.shape)[0, 0])
+
+
+def test_an_edit_tells_views_just_what_moved(window, qtbot):
+    """The edited grid repaints one cell; x, which the edit cannot move, hears nothing."""
+    w1, x = grid(window, "w1").model(), grid(window, "x").model()
+    seen = {"w1": [], "x": []}
+    w1.dataChanged.connect(lambda a, b, roles: seen["w1"].append((a.row(), a.column(), b.row(), b.column())))
+    x.dataChanged.connect(lambda a, b, roles: seen["x"].append((a.row(), a.column())))
+    window.sheet.inspect(None)
+    w1.setData(cell(window, "w1", 2, 1), 0.5, EDIT)
+    assert (2, 1, 2, 1) in seen["w1"]
+    assert seen["x"] == []
+
+
+@pytest.mark.parametrize("text", ["abc", "", "nan", "inf", "1,5", "1e999"])
+def test_bad_text_leaves_the_cell_and_says_why(window, text):
+    model = grid(window, "x").model()
+    before = float(window.sheet.p.loss)
+    assert not model.setData(cell(window, "x", 1, 1), text, EDIT)
+    assert model.data(cell(window, "x", 1, 1), EDIT) == 0.4
+    assert float(window.sheet.p.loss) == before
+    message = label(window, "status-message").text()
+    assert "x[1,1] keeps 0.4" in message
+    assert window.undo_stack.count() == 0
+
+
+def test_computed_grids_are_read_only(window):
+    for name in ("l1", "out", "w1.g"):
+        model = grid(window, name).model()
+        assert not model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsEditable
+        assert not model.setData(model.index(0, 0), 1.0, EDIT)
+
+
+def select(window, name, row, col):
+    view = grid(window, name)
+    view.setCurrentIndex(view.model().index(row, col))
+
+
+def test_selecting_a_weight_inspects_it_and_the_inspector_agrees_with_the_core(window, qtbot):
+    select(window, "w1", 2, 0)
+    assert window.sheet.inspected == ("w1", (2, 0))
+    window.findChild(type(window.inspector.epsilon), "epsilon").setValue(1e-4)
+    qtbot.waitUntil(lambda: "w1[2,0]" in label(window, "inspected-cell").text())
+    expected = nudge(preset("lesson"), "w1", (2, 0), 1e-4)
+    qtbot.waitUntil(lambda: number(label(window, "fd-quotient").text()) == pytest.approx(expected.forward, rel=1e-9))
+    assert number(label(window, "analytic-gradient").text()) == pytest.approx(expected.analytic, rel=1e-9)
+    assert number(label(window, "central-quotient").text()) == pytest.approx(expected.central, rel=1e-9)
+    assert "agree" in label(window, "verdict").text()
+
+
+def test_nudge_buttons_move_the_cell_by_epsilon_and_the_charts_follow(window, qtbot):
+    select(window, "x", 0, 0)
+    eps = window.inspector.epsilon.value()
+    qtbot.waitUntil(lambda: window.charts.forward_curve.getData()[0] is not None)
+    before_chart = np.array(window.charts.loss_curve.getData()[1], copy=True)
+    plus = window.findChild(QPushButton, "nudge-plus")
+    qtbot.mouseClick(plus, Qt.MouseButton.LeftButton)
+    assert window.sheet.net.x[0, 0] == 0.5 + eps
+    qtbot.waitUntil(lambda: not np.array_equal(window.charts.loss_curve.getData()[1], before_chart))
+    qtbot.mouseClick(window.findChild(QPushButton, "nudge-minus"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.findChild(QPushButton, "nudge-minus"), Qt.MouseButton.LeftButton)
+    assert window.sheet.net.x[0, 0] == pytest.approx(0.5 - eps, abs=1e-15)
+    assert "Last nudge" in label(window, "last-nudge").text()
+
+
+def test_influence_of_an_x_cell_stops_at_a_dead_relu(window):
+    select(window, "x", 1, 0)  # row 1: only hidden unit 3 is on
+    role = lambda name, r, c: grid(window, name).model().data(cell(window, name, r, c), INFLUENCE_ROLE)  # noqa: E731
+    assert role("x", 1, 0) == "source"
+    assert [role("l1", 1, j) for j in range(4)] == ["influenced"] * 4
+    assert [role("l1", 0, j) for j in range(4)] == [None] * 4
+    assert [role("l2", 1, j) for j in range(4)] == ["blocked", "blocked", "blocked", "influenced"]
+    assert role("out", 1, 0) == "influenced"
+    assert role("out", 0, 0) is None
+    assert role("w1", 0, 0) is None and role("x.g" if False else "x", 0, 0) is None
+    window.sheet.set_cell("b1", (3,), -5.0)  # turn unit 3 off too: out[1] is reached but cannot move
+    assert role("out", 1, 0) == "blocked"
+
+
+def test_reduction_and_dtype_switches_recompute_everything(window):
+    reduction = window.findChild(QComboBox, "reduction")
+    reduction.setCurrentText("sum")
+    reduction.activated.emit(reduction.currentIndex())
+    net = preset("lesson")
+    net.reduction = "sum"
+    assert number(label(window, "loss").text()) == pytest.approx(float(run(net).loss), rel=1e-7)
+    dtype = window.findChild(QComboBox, "dtype")
+    dtype.setCurrentText("float32")
+    dtype.activated.emit(dtype.currentIndex())
+    assert window.sheet.net.dtype == np.float32
+    assert grid(window, "w1.g").model().data(cell(window, "w1.g", 0, 0), EDIT) == float(run(net.astype("float32")).grads["w1"][0, 0])
+
+
+def test_presets_and_files(window, tmp_path):
+    window.load_preset("mazur")
+    assert grid(window, "w2").model().rowCount() == 2
+    assert label(window, "loss").text().startswith("0.29837111")
+    path = tmp_path / "neuron.json"
+    save(preset("neuron"), path)
+    assert window.open_file(path)
+    assert window.findChild(type(grid(window, "x")), "grid:l1") is None  # one linear layer: no l1
+    assert "neuron.json" in window.windowTitle()
+
+
+def test_a_broken_file_changes_nothing_and_says_why(window, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"gradlab": 1, "x": [[1, 2]')
+    before = window.sheet.net
+    assert not window.open_file(path)
+    assert window.sheet.net is before
+    assert "not valid JSON" in label(window, "status-message").text()
+
+
+def test_window_constructs_with_no_arguments(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.sheet.net.title == preset("lesson").title

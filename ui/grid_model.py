@@ -1,0 +1,217 @@
+"""A table model over one tensor of the sheet: a value grid (``x``, ``w1``, ``l1``…) or a gradient grid (``w1.g``…).
+
+Cells answer DisplayRole (fixed precision), EditRole (the float), ToolTipRole
+(full precision), BackgroundRole (a diverging colour by sign, or the influence
+colours of the inspected cell) and ``INFLUENCE_ROLE`` (``"source"``,
+``"influenced"``, ``"blocked"`` or None).  Edits are parsed here and handed to
+``edit``, which validates them in the core and puts them on the undo stack.
+The model listens to the sheet and emits ``dataChanged`` for just what moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from gradlab.sheet import Change, EditError, Sheet, cell_name, parse_number
+from ui import palette
+
+INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None
+VALUE_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
+               Qt.ItemDataRole.BackgroundRole]
+INFLUENCE_ROLES = [Qt.ItemDataRole.BackgroundRole, INFLUENCE_ROLE]
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+def format_value(v: float) -> str:
+    """Four decimals, switching to scientific notation where that would hide the number."""
+    v = float(v) + 0.0  # no −0
+    if v != 0 and not 1e-3 <= abs(v) < 1e5:
+        text = f"{v:.2e}"
+    else:
+        text = f"{v:.4f}"
+    return text.replace("-", "−")
+
+
+def full_precision(v: float | np.floating) -> str:
+    """Every digit that matters: the shortest text that reads back as the same number in its dtype."""
+    return str(v) if isinstance(v, np.float32) else repr(float(v))
+
+
+class TensorModel(QAbstractTableModel):
+    message = Signal(str)  # a sentence for the status bar: why an edit was refused
+
+    def __init__(self, sheet: Sheet, name: str, edit: Callable[[str, tuple[int, ...], float], None], parent=None):
+        super().__init__(parent)
+        self.sheet, self.name, self._edit = sheet, name, edit
+        self.base = name.removesuffix(".g")
+        self.is_grad = name.endswith(".g")
+        self.colour_by_sign = True
+        self.gone = False
+        self._scale = 0.0
+        self._update_scale()
+        sheet.subscribe(self._on_change)
+
+    def cleanup(self) -> None:
+        """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""
+        self.sheet.unsubscribe(self._on_change)
+        self.beginResetModel()
+        self.gone = True
+        self.endResetModel()
+
+    # -- shape: 1-D tensors are one row (a bias under its weight's columns), except y, one column --
+
+    def _array(self) -> np.ndarray:
+        return self.sheet.array(self.name)
+
+    def _column_vector(self) -> bool:
+        return self.base == "y"
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        if parent.isValid() or self.gone:
+            return 0
+        a = self._array()
+        return a.shape[0] if a.ndim == 2 or self._column_vector() else 1
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
+        if parent.isValid() or self.gone:
+            return 0
+        a = self._array()
+        return a.shape[1] if a.ndim == 2 else (1 if self._column_vector() else a.shape[0])
+
+    def cell(self, index: AnyIndex) -> tuple[int, ...]:
+        """The tensor index behind a model index."""
+        if self._array().ndim == 2:
+            return (index.row(), index.column())
+        return (index.row(),) if self._column_vector() else (index.column(),)
+
+    def model_index(self, cell: tuple[int, ...]) -> QModelIndex:
+        if len(cell) == 2:
+            return self.index(*cell)
+        return self.index(cell[0], 0) if self._column_vector() else self.index(0, cell[0])
+
+    # -- reading -------------------------------------------------------------------
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not self.is_grad and self.sheet.editable(self.base):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        v = self._array()[self.cell(index)]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(int(v)) if v.dtype.kind == "i" else format_value(v)
+        if role == Qt.ItemDataRole.EditRole:
+            return int(v) if v.dtype.kind == "i" else float(v)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{cell_name(self.name, self.cell(index))} = {full_precision(v)}"
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == INFLUENCE_ROLE:
+            return self.influence(index)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(index, float(v))
+        return None
+
+    def influence(self, index: AnyIndex) -> str | None:
+        inspected = self.sheet.inspected
+        if self.is_grad or inspected is None:
+            return None
+        if inspected == (self.base, self.cell(index)):
+            return "source"
+        found = self.sheet.derived.influence.get(self.base)
+        if found is None:
+            return None
+        cell = self.cell(index)
+        if found.moved[cell]:
+            return "influenced"
+        if found.blocked[cell]:
+            return "blocked"
+        return None
+
+    def _background(self, index: AnyIndex, v: float) -> QBrush | QColor | None:
+        state = self.influence(index)
+        if state == "source":
+            return palette.color(palette.SOURCE)
+        if state == "influenced":
+            return palette.color(palette.INFLUENCED, 0.55)
+        if state == "blocked":
+            return QBrush(palette.color(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
+        if self.sheet.inspected and self.base in self.sheet.derived.influence:
+            return None  # downstream of the inspected cell, only its influence is coloured
+        if not self.colour_by_sign or self._scale == 0 or v == 0:
+            return None
+        strength = 0.08 + 0.42 * min(abs(v) / self._scale, 1.0)
+        return palette.color(palette.POSITIVE if v > 0 else palette.NEGATIVE, strength)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            return str(section)
+        return None
+
+    # -- editing -------------------------------------------------------------------
+
+    def setData(self, index: AnyIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        editable = index.isValid() and self.flags(index) & Qt.ItemFlag.ItemIsEditable
+        if role != Qt.ItemDataRole.EditRole or not editable:
+            return False
+        cell = self.cell(index)
+        try:
+            if isinstance(value, str):
+                number = parse_number(value)
+            elif isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+                number = float(value)
+            else:
+                raise EditError(f"{value!r} is not a number")
+            self._edit(self.base, cell, number)
+        except EditError as e:
+            old = self._array()[cell]
+            self.message.emit(f"{e}: {cell_name(self.base, cell)} keeps {full_precision(old)}.")
+            return False
+        return True
+
+    def set_colour_by_sign(self, on: bool) -> None:
+        self.colour_by_sign = on
+        self._emit_all([Qt.ItemDataRole.BackgroundRole])
+
+    # -- keeping views in step with the sheet ------------------------------------------
+
+    def _update_scale(self) -> bool:
+        a = self._array()
+        scale = float(np.abs(a).max()) if a.size and a.dtype.kind == "f" else 0.0
+        changed, self._scale = scale != self._scale, scale
+        return changed
+
+    def _emit_all(self, roles: list) -> None:
+        if self.rowCount() and self.columnCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1), roles)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "network":
+            self.beginResetModel()
+            self._update_scale()
+            self.endResetModel()
+        elif change.kind == "inspected":
+            self._emit_all(INFLUENCE_ROLES)
+        elif change.tensor == self.name:  # this grid was edited: only the edited block moved
+            if self._update_scale():
+                self._emit_all([Qt.ItemDataRole.BackgroundRole])
+            first = self.model_index(change.top_left)
+            last_cell = tuple(t + n - 1 for t, n in zip(change.top_left, change.shape))
+            self.dataChanged.emit(first, self.model_index(last_cell), VALUE_ROLES + [INFLUENCE_ROLE])
+            if self.sheet.inspected:
+                self._emit_all(INFLUENCE_ROLES)
+        elif self.is_grad or not self.sheet.editable(self.name):  # computed: everything may have moved
+            self._update_scale()
+            self._emit_all(VALUE_ROLES + [INFLUENCE_ROLE])
+        elif self.sheet.inspected:  # another input changed: only the influence of the inspected cell can move
+            self._emit_all(INFLUENCE_ROLES)

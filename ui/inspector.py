@@ -1,0 +1,197 @@
+"""The inspector: one cell of ``x``, a ``w`` or a ``b``, nudged by ±ε, against the backward formulas.
+
+It shows what the thread's spreadsheet recorded (the value, the step, the
+loss before and after, ΔL and ΔL/Δε) next to what the backward pass says (the
+analytic gradient), and whether they agree.  The numbers come from the core's
+``Nudge``; this widget only lays them out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QValidator
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradlab.finite_diff import Nudge
+from gradlab.sheet import Sheet, cell_name
+from ui import palette
+from ui.signals import signals_blocked
+
+EPS_MIN, EPS_MAX, EPS_DEFAULT = 1e-15, 1.0, 1e-3
+SLIDER_STEPS_PER_DECADE = 4
+
+
+class ScientificSpinBox(QDoubleSpinBox):
+    """A spin box for ε: reads and writes 1e-3 style numbers, and steps a decade at a time."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setDecimals(20)  # QDoubleSpinBox rounds to this many decimals: enough for 1e-15
+        self.setRange(EPS_MIN, EPS_MAX)
+        self.setKeyboardTracking(False)
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.3g}"
+
+    def valueFromText(self, text: str) -> float:
+        return float(text)
+
+    def validate(self, text: str, pos: int) -> object:
+        try:
+            value = float(text)
+        except ValueError:
+            return QValidator.State.Intermediate, text, pos
+        ok = EPS_MIN <= value <= EPS_MAX
+        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self.value() * 10.0**steps)
+
+
+def _number(v: float) -> str:
+    return "—" if not math.isfinite(v) else f"{v:.10g}".replace("-", "−")
+
+
+class Inspector(QWidget):
+    nudge_requested = Signal(float)  # +ε or −ε
+    epsilon_changed = Signal(float)
+
+    def __init__(self, sheet: Sheet, parent=None):
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.sheet = sheet
+        layout = QVBoxLayout(self)
+        self.title = QLabel(objectName="inspected-cell")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+
+        self.epsilon = ScientificSpinBox()
+        self.epsilon.setObjectName("epsilon")
+        self.epsilon.setValue(EPS_DEFAULT)
+        self.epsilon.setToolTip("ε, the nudge: type a number such as 1e-6, or use the arrows to move a decade")
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="epsilon-slider")
+        self.slider.setRange(-15 * SLIDER_STEPS_PER_DECADE, 0)
+        self.slider.setToolTip("ε on a log scale, from 1e-15 to 1")
+        self.epsilon.valueChanged.connect(self._spin_changed)
+        self.slider.valueChanged.connect(self._slider_changed)
+        self._spin_changed(self.epsilon.value())
+
+        self.minus = QPushButton("− ε", objectName="nudge-minus")
+        self.plus = QPushButton("+ ε", objectName="nudge-plus")
+        for button, sign, key in ((self.minus, -1.0, "Alt+Down"), (self.plus, 1.0, "Alt+Up")):
+            button.setShortcut(QKeySequence(key))
+            button.setToolTip(f"Nudge the inspected cell by {'+' if sign > 0 else '−'}ε: a real edit ({key})")
+            button.clicked.connect(lambda _=False, s=sign: self.nudge_requested.emit(s * self.epsilon.value()))
+
+        eps_row = QHBoxLayout()
+        eps_row.addWidget(self.epsilon)
+        eps_row.addWidget(self.slider, 1)
+        nudge_row = QHBoxLayout()
+        nudge_row.addWidget(self.minus)
+        nudge_row.addWidget(self.plus)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, QLabel] = {}
+        form.addRow("value", self._field("cell-value"))
+        form.addRow("ε", eps_row)
+        form.addRow("", nudge_row)
+        rows = [
+            ("step", "step (θ+ε) − θ", "the step actually stored: in float32 it differs from ε and can vanish"),
+            ("loss-before", "L(θ)", "the loss now"),
+            ("loss-after", "L(θ+ε)", "the loss if the cell were nudged by +ε"),
+            ("delta-loss", "ΔL", "L(θ+ε) − L(θ)"),
+            ("fd-quotient", "ΔL / Δε", "forward difference: (L(θ+ε) − L(θ)) / step"),
+            ("central-quotient", "central", "(L(θ+ε) − L(θ−ε)) / (2·step): more accurate"),
+            ("analytic-gradient", "backward pass", "the gradient from the backward formulas (the .g of this cell)"),
+            ("abs-error", "|error|", "|central − backward|, and relative to the larger of the two"),
+        ]
+        for name, label, tip in rows:
+            caption = QLabel(label)
+            caption.setToolTip(tip)
+            form.addRow(caption, self._field(name))
+        layout.addLayout(form)
+        self.verdict = QLabel(objectName="verdict")
+        self.verdict.setWordWrap(True)
+        layout.addWidget(self.verdict)
+        self.last_nudge = QLabel(objectName="last-nudge")
+        self.last_nudge.setWordWrap(True)
+        layout.addWidget(self.last_nudge)
+        layout.addStretch(1)
+        self.refresh()
+
+    def _field(self, name: str) -> QLabel:
+        label = QLabel(objectName=name)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fields[name] = label
+        return label
+
+    # -- ε: the spin box and the log slider move together ------------------------------
+
+    def _spin_changed(self, eps: float) -> None:
+        with signals_blocked(self.slider):
+            self.slider.setValue(round(math.log10(eps) * SLIDER_STEPS_PER_DECADE))
+        self.epsilon_changed.emit(eps)
+
+    def _slider_changed(self, position: int) -> None:
+        self.epsilon.setValue(10.0 ** (position / SLIDER_STEPS_PER_DECADE))
+
+    # -- showing ------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        n = self.sheet.derived.nudge(self.epsilon.value())
+        enabled = n is not None
+        for w in (self.plus, self.minus):
+            w.setEnabled(enabled)
+        if n is None:
+            self.title.setText("Select a cell of x, a w or a b to inspect it")
+            for label in self.fields.values():
+                label.setText("")
+            self.verdict.setText("")
+            return
+        self.title.setText(f"Inspecting {cell_name(n.tensor, n.index)}")
+        self.show_nudge(n)
+
+    def show_nudge(self, n: Nudge) -> None:
+        f = self.fields
+        f["cell-value"].setText(_number(n.value))
+        f["step"].setText(_number(n.step_plus) + ("   (vanished!)" if n.step_plus == 0 else ""))
+        f["loss-before"].setText(_number(n.loss))
+        f["loss-after"].setText(_number(n.loss_plus))
+        f["delta-loss"].setText(_number(n.loss_plus - n.loss))
+        f["fd-quotient"].setText(_number(n.forward))
+        f["central-quotient"].setText(_number(n.central))
+        f["analytic-gradient"].setText(_number(n.analytic))
+        f["abs-error"].setText(f"{n.abs_err:.3g}   (relative {n.rel_err:.3g})".replace("-", "−"))
+        if n.kink:
+            text, colour = "⚠ kink: a ReLU input crosses 0 within ±ε, so no difference quotient can match", palette.ORANGE
+        elif self.sheet.agrees(n):
+            text, colour = "✓ agree: the nudge measures what the backward formulas say", palette.AGREE
+        else:
+            text, colour = "✗ disagree: beyond tolerance for this ε (try another ε)", palette.DISAGREE
+        self.verdict.setText(text)
+        self.verdict.setStyleSheet(f"color: {colour}; font-weight: bold")
+
+    def record_nudge(self, before: Nudge, eps: float, loss_after: float) -> None:
+        """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""
+        step = before.step_plus if eps > 0 else -before.step_minus
+        quotient = (loss_after - before.loss) / step if step else math.nan
+        self.last_nudge.setText(
+            f"Last nudge: {cell_name(before.tensor, before.index)} {'+' if eps > 0 else '−'}= {abs(eps):.3g}; "
+            f"L went from {_number(before.loss)} to {_number(loss_after)}, ΔL/Δε = {_number(quotient)}")

@@ -1,0 +1,49 @@
+"""The loss, big: the one number every edit moves, readable from the back of the room."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from gradlab.sheet import Sheet
+
+
+class LossDisplay(QWidget):
+    """``L = 0.52648425`` with how it was reduced; the label named ``loss`` holds the number alone."""
+
+    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.sheet = sheet
+        self.value = QLabel(objectName="loss")
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption = QLabel(objectName="loss-caption")
+        self.caption.setStyleSheet("color: #444")
+        name = QLabel("L =")
+        self.big = [name, self.value]
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(name)
+        layout.addWidget(self.value)
+        self.set_font_scale(1.0)
+        self.refresh()
+
+    def set_font_scale(self, scale: float) -> None:
+        for label in self.big:
+            font = label.font()
+            font.setPointSizeF(self.caption.font().pointSizeF() * 1.8 * scale)
+            font.setBold(True)
+            label.setFont(font)
+
+    def refresh(self) -> None:
+        net, loss = self.sheet.net, self.sheet.p.loss
+        self.value.setText(f"{float(loss):.8g}".replace("-", "−"))
+        self.value.setToolTip(f"L = {float(loss)!r} (every digit)")
+        batch, n_out = self.sheet.p.values["out"].shape
+        if net.reduction == "sum":
+            how = "summed over the batch"
+        elif net.loss == "mse":
+            how = f"mean of {batch}×{n_out} squared errors"
+        else:
+            how = f"mean over a batch of {batch}"
+        self.caption.setText(f"{net.loss}, {how}, {net.dtype.name}")

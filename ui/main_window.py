@@ -1,0 +1,295 @@
+"""The main window: it wires the sheet's views together and holds no maths of its own.
+
+    ┌ toolbar: preset · open · save · undo/redo · reduction · dtype · gradients · colours ┐
+    │ the sheet: every grid, in the order the data flows                                  │
+    ├ inspector ──────────┬ charts ──────────────────────────────┬ backward pass ────────┤
+    └ status bar: what just happened, or why an edit was refused ─────────────────────────┘
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from gradlab.network import Network
+from gradlab.presets import PRESETS, preset
+from gradlab.scenario import ScenarioError, load, save
+from gradlab.sheet import Change, EditError, Sheet, cell_name
+from ui import palette
+from ui.charts import NudgeCharts
+from ui.commands import Editor
+from ui.formula_panel import FormulaPanel
+from ui.inspector import Inspector
+from ui.loss_display import LossDisplay
+from ui.sheet_view import SheetView
+from ui.signals import signals_blocked
+
+FILE_FILTER = "GradLab scenarios (*.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, net: Network | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.sheet = Sheet(net if net is not None else preset("lesson"))
+        self.path: Path | None = None
+        self._fitted = False  # the panels are sized to the sheet until the user moves a splitter
+        self.undo_stack = QUndoStack(self)
+        self.editor = Editor(self.sheet, self.undo_stack)
+
+        self.sheet_view = SheetView(self.sheet, self.editor.set_cell)
+        self.sheet_view.message.connect(self.say)
+        self.sheet_view.cell_selected.connect(self._cell_selected)
+        scroll = QScrollArea(objectName="sheet-scroll")
+        scroll.setWidget(self.sheet_view)
+        scroll.setWidgetResizable(True)
+
+        self.inspector = Inspector(self.sheet)
+        self.inspector.nudge_requested.connect(self.nudge)
+        self.inspector.epsilon_changed.connect(self._epsilon_changed)
+        self.charts = NudgeCharts(self.sheet)
+        self.charts.set_epsilon(self.inspector.epsilon.value())
+        self.formula = FormulaPanel(self.sheet)
+
+        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
+        inspector_scroll = QScrollArea(objectName="inspector-scroll")
+        inspector_scroll.setWidget(self.inspector)
+        inspector_scroll.setWidgetResizable(True)
+        inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        for widget in (inspector_scroll, self.charts, self.formula):
+            bottom.addWidget(widget)
+        bottom.setStretchFactor(1, 1)
+        inspector_scroll.setMinimumWidth(self.inspector.sizeHint().width() + 16)
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main-splitter")
+        self.main_splitter.addWidget(scroll)
+        self.main_splitter.addWidget(bottom)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.bottom_splitter = bottom
+        self.setCentralWidget(self.main_splitter)
+
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)  # one redraw for a burst of changes
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._build_toolbar()
+        self.status_message = QLabel(objectName="status-message")
+        self.statusBar().addWidget(self.status_message, 1)
+        self._build_legend()
+        self.sheet.subscribe(self._on_change)
+        self._sync_controls()
+        self.refresh()
+        self.resize(1280, 800)
+
+    # -- controls --------------------------------------------------------------------
+
+    def _build_toolbar(self) -> None:
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._open_dialog)
+        self.save_action = QAction("Save &As…", self, shortcut=QKeySequence.StandardKey.SaveAs)
+        self.save_action.triggered.connect(self._save_dialog)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.quit_action.triggered.connect(self.close)
+        self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
+        self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
+        self.gradients_action = QAction("Show &gradients", self, checkable=True, checked=True, objectName="show-gradients")
+        self.gradients_action.setToolTip("Show the .g grid under every tensor")
+        self.gradients_action.toggled.connect(self.sheet_view.show_gradients)
+        self.colour_action = QAction("&Colour by sign", self, checkable=True, checked=True, objectName="colour-by-sign")
+        self.colour_action.setToolTip("Tint negative values blue and positive values vermillion")
+        self.colour_action.toggled.connect(self.sheet_view.set_colour_by_sign)
+
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = menus.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        view_menu = menus.addMenu("&View")
+        view_menu.addActions([self.gradients_action, self.colour_action])
+
+        bar = QToolBar("Main", objectName="toolbar")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        bar.addWidget(QLabel(" Preset "))
+        self.preset_box = QComboBox(objectName="preset")
+        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.setToolTip("Load a built-in network")
+        self.preset_box.activated.connect(lambda i: self.load_preset(self.preset_box.itemText(i)))
+        bar.addWidget(self.preset_box)
+        bar.addActions([self.open_action, self.save_action, self.undo_action, self.redo_action])
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Loss over the batch "))
+        self.reduction_box = QComboBox(objectName="reduction")
+        self.reduction_box.addItems(["mean", "sum"])
+        self.reduction_box.setToolTip("Average the loss over the batch, or sum it: watch every gradient scale")
+        self.reduction_box.activated.connect(lambda i: self.set_reduction(self.reduction_box.itemText(i)))
+        bar.addWidget(self.reduction_box)
+        bar.addWidget(QLabel(" Precision "))
+        self.dtype_box = QComboBox(objectName="dtype")
+        self.dtype_box.addItems(["float64", "float32"])
+        self.dtype_box.setToolTip("Compute in float64 or float32: float32 shows round-off in the charts")
+        self.dtype_box.activated.connect(lambda i: self.set_dtype(self.dtype_box.itemText(i)))
+        bar.addWidget(self.dtype_box)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.loss_display = LossDisplay(self.sheet)
+        bar.addWidget(self.loss_display)
+
+    def _build_legend(self) -> None:
+        legend = QLabel(objectName="influence-legend")
+        legend.setText(
+            f"  Inspected cell <span style='background:{palette.SOURCE}'>&nbsp;■&nbsp;</span> "
+            f"moves <span style='background:{palette.INFLUENCED}; color:white'>&nbsp;■&nbsp;</span> "
+            "reaches but can't move (a ReLU is off) <span style='background:#DDDDDD'>&nbsp;////&nbsp;</span>")
+        self.statusBar().addPermanentWidget(legend)
+
+    def fit_panels(self) -> None:
+        """Give the sheet the height it needs (up to 60 %), and the panels below the rest."""
+        total = sum(self.main_splitter.sizes()) or self.height()
+        sheet = min(self.sheet_view.sizeHint().height() + 6, int(0.6 * total))
+        self.main_splitter.setSizes([sheet, total - sheet])
+        width = sum(self.bottom_splitter.sizes()) or self.width()
+        left = self.bottom_splitter.widget(0).minimumWidth()
+        right = max(300, width // 4)
+        self.bottom_splitter.setSizes([left, width - left - right, right])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._fitted:
+            self.fit_panels()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.fit_panels()
+        self._fitted = True
+
+    def _sync_controls(self) -> None:
+        net = self.sheet.net
+        for box, value in ((self.reduction_box, net.reduction), (self.dtype_box, net.dtype.name)):
+            with signals_blocked(box):
+                box.setCurrentText(value)
+        name = self.path.name if self.path else (net.title or "untitled")
+        self.setWindowTitle(f"{name} — GradLab")
+
+    # -- what the user does ------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.status_message.setText(text)
+
+    def load_preset(self, name: str) -> None:
+        self.editor.replace(preset(name), f"load preset {name}")
+        self.path = None
+        self._sync_controls()
+        self.say(f"Loaded the {name} preset: {self.sheet.net.title}.")
+
+    def open_file(self, path: str | Path) -> bool:
+        """Load a scenario; a file that cannot be read changes nothing and says why."""
+        try:
+            net = load(path)
+        except ScenarioError as e:
+            self.say(f"Could not open it: {e}.")
+            return False
+        self.editor.replace(net, f"open {Path(path).name}")
+        self.path = Path(path)
+        self._sync_controls()
+        self.say(f"Opened {self.path}.")
+        return True
+
+    def save_file(self, path: str | Path) -> bool:
+        try:
+            save(self.sheet.net, path)
+        except OSError as e:
+            self.say(f"Could not save {path}: {e.strerror or e}.")
+            return False
+        self.path = Path(path)
+        self.undo_stack.setClean()
+        self._sync_controls()
+        self.say(f"Saved {self.path}.")
+        return True
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", "", FILE_FILTER)
+        if path:
+            self.open_file(path)
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", str(self.path or "scenario.json"), FILE_FILTER)
+        if path:
+            self.save_file(path)
+
+    def set_reduction(self, reduction: str) -> None:
+        if reduction != self.sheet.net.reduction:
+            net = self.sheet.net.copy()
+            net.reduction = reduction
+            self.editor.replace(net, f"reduce the loss by {reduction}")
+
+    def set_dtype(self, dtype: str) -> None:
+        if dtype != self.sheet.net.dtype.name:
+            self.editor.replace(self.sheet.net.astype(dtype), f"compute in {dtype}")
+
+    def inspect(self, name: str, index: tuple[int, ...]) -> None:
+        """Inspect a cell of x, a w or a b, and select it in its grid."""
+        view, model = self.sheet_view.views[name], self.sheet_view.models[name]
+        view.setCurrentIndex(model.model_index(index))
+
+    def nudge(self, eps: float) -> None:
+        if self.sheet.inspected is None:
+            return
+        name, index = self.sheet.inspected
+        before = self.sheet.derived.nudge(abs(eps))
+        try:
+            self.editor.nudge(name, index, eps)
+        except EditError as e:
+            self.say(f"{e}.")
+            return
+        self.inspector.record_nudge(before, eps, float(self.sheet.p.loss))
+        self.say(f"Nudged {cell_name(name, index)} by {eps:+.3g}.")
+
+    def _cell_selected(self, name: str, cell: tuple[int, ...]) -> None:
+        base = name.removesuffix(".g")
+        if not name.endswith(".g") and base in self.sheet.net.inputs():
+            self.sheet.inspect(base, cell)
+        elif base != "y":
+            self.formula.show_gradient(base, cell)
+
+    def _epsilon_changed(self, eps: float) -> None:
+        self.charts.set_epsilon(eps)
+        self._refresh_timer.start()
+
+    # -- keeping everything in step with the sheet ---------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "network":
+            self._sync_controls()
+            self.fit_panels()
+        if change.kind == "inspected":
+            self.formula.inspected_changed()
+        self.loss_display.refresh()
+        self._refresh_timer.start()
+
+    def refresh(self) -> None:
+        """Redraw what depends on the inspected cell: run once after a burst of changes."""
+        self.inspector.refresh()
+        if self.sheet.inspected is None:
+            self.charts.clear()
+        else:
+            self.charts.refresh()
+        self.formula.refresh()
+
+    def closeEvent(self, event) -> None:
+        self.sheet.unsubscribe(self._on_change)
+        super().closeEvent(event)

@@ -1,0 +1,213 @@
+"""The sheet: every tensor as a grid, laid out the way the data flows.
+
+    x │ w1 b1 │ l1 │ l2 │ w2 b2 │ out │ y │ loss
+    x.g │ w1.g b1.g │ l1.g │ l2.g │ w2.g b2.g │ out.g │   │
+
+Each column of the layout is a *stage*: the tensors a layer reads or writes,
+with a caption saying how it is computed (``l1 = x @ w1 + b1``).  The gradient
+grids sit under their tensors and can be hidden.  Views are named
+``grid:<tensor>`` for tests and scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradlab.sheet import Change, Sheet
+from ui.cell_delegate import CellDelegate
+from ui.grid_model import TensorModel
+
+MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
+
+
+class TensorView(QTableView):
+    """A grid that asks for just the room its cells need, up to a dozen rows and eight columns."""
+
+    def __init__(self, model: TensorModel, row_numbers: bool = True, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"grid:{model.name}")
+        self.verticalHeader().setVisible(row_numbers)
+        self.setModel(model)
+        self.setItemDelegate(CellDelegate(self))
+        self.setWordWrap(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            header.setHighlightSections(True)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+        self.apply_font_metrics()
+        model.modelReset.connect(self.updateGeometry)
+
+    def apply_font_metrics(self) -> None:
+        metrics = self.fontMetrics()
+        self.horizontalHeader().setDefaultSectionSize(metrics.horizontalAdvance("−0.0000") + 12)
+        self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
+        self.horizontalHeader().setMinimumSectionSize(8)
+        self.verticalHeader().setMinimumSectionSize(metrics.height() + 4)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        model = self.model()
+        rows, cols = model.rowCount(), model.columnCount()
+        h, v = self.horizontalHeader(), self.verticalHeader()
+        row_numbers = 0 if v.isHidden() else v.sizeHint().width()
+        width = row_numbers + min(cols, MAX_VISIBLE_COLUMNS) * h.defaultSectionSize() + 2 * self.frameWidth()
+        height = h.sizeHint().height() + min(rows, MAX_VISIBLE_ROWS) * v.defaultSectionSize() + 2 * self.frameWidth()
+        if cols > MAX_VISIBLE_COLUMNS:
+            height += self.horizontalScrollBar().sizeHint().height()
+        if rows > MAX_VISIBLE_ROWS:
+            width += self.verticalScrollBar().sizeHint().width()
+        return QSize(width, height)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+
+class TensorBox(QFrame):
+    """A grid with its name and shape above it."""
+
+    def __init__(self, model: TensorModel, caption: str, row_numbers: bool = True, parent=None):
+        super().__init__(parent)
+        self.view = TensorView(model, row_numbers)
+        self.title = QLabel(objectName=f"title:{model.name}")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.caption = caption
+        model.modelReset.connect(self.update_title)
+        self.update_title()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+    def update_title(self) -> None:
+        model: TensorModel = self.view.model()
+        if model.gone:
+            return
+        shape = "×".join(map(str, model.sheet.array(model.name).shape))
+        self.title.setText(f"<b>{model.name}</b> <span style='color:#555'>{shape}</span>")
+        self.title.setToolTip(f"{model.name}: {self.caption}, {shape}")
+
+
+class SheetView(QWidget):
+    """All the grids, in stages.  ``models`` and ``views`` are keyed by tensor name (``w1``, ``w1.g``…)."""
+
+    message = Signal(str)
+    cell_selected = Signal(str, tuple)  # tensor name (``w1`` or ``w1.g``) and the cell
+
+    def __init__(self, sheet: Sheet, edit: Callable[[str, tuple[int, ...], float], None], parent=None):
+        super().__init__(parent)
+        self.sheet, self._edit = sheet, edit
+        self.models: dict[str, TensorModel] = {}
+        self.views: dict[str, TensorView] = {}
+        self.gradient_boxes: list[TensorBox] = []
+        self._layout_key: tuple | None = None
+        self._content: QWidget | None = None
+        self._outer = QVBoxLayout(self)
+        self._outer.setContentsMargins(0, 0, 0, 0)
+        sheet.subscribe(self._on_change)  # before any grid's model, so stale grids go before they hear of it
+        self.rebuild()
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "network":
+            self.rebuild()
+
+    def layout_key(self) -> tuple:
+        net = self.sheet.net
+        return (tuple((w.kind, w.inp, w.out, w.w) for w in net.wiring()), net.loss)
+
+    def rebuild(self) -> None:
+        """Lay the grids out again; needed only when the network gains or loses a tensor."""
+        key = self.layout_key()
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        for model in self.models.values():
+            model.cleanup()
+        if self._content is not None:  # the old grids go as one: their models no longer match the sheet
+            self._content.hide()
+            self._content.setParent(None)  # out of the widget tree at once, so findChild sees only the new grids
+            self._content.deleteLater()
+        self._content = QWidget()
+        self._grid = QGridLayout(self._content)
+        self._grid.setHorizontalSpacing(8)
+        self._grid.setVerticalSpacing(6)
+        self._grid.setContentsMargins(8, 8, 8, 8)
+        self._outer.addWidget(self._content)
+        self.models.clear()
+        self.views.clear()
+        self.gradient_boxes.clear()
+        col = 0
+        self._stage(col, "input", [("x", "the batch: one row per example")])
+        net = self.sheet.net
+        for wire, layer in zip(net.wiring(), net.layers):
+            if layer.kind == "linear":  # the parameters and the output share one heading: the layer's formula
+                self._heading(col + 1, f"{wire.out} = {wire.inp} @ {wire.w} + {wire.b}", span=2)
+                self._stage(col + 1, None, [(wire.w, "weights: inputs × units"), (wire.b, "bias: one per unit")])
+                self._stage(col + 2, None, [(wire.out, "batch × units")])
+                col += 2
+            else:
+                col += 1
+                self._stage(col, f"{wire.out} = {layer.kind}({wire.inp})", [(wire.out, "batch × units")])
+        col += 1
+        self._stage(col, "targets", [("y", f"targets: what out should be; loss = {net.loss}(out, y)")], gradients=False)
+        self._grid.setColumnStretch(col + 1, 1)
+        self._grid.setRowStretch(3, 1)
+
+    def _heading(self, col: int, caption: str, span: int = 1) -> None:
+        head = QLabel(caption, objectName=f"stage:{col}")
+        head.setStyleSheet("font-family: monospace; font-weight: bold")
+        self._grid.addWidget(head, 0, col, 1, span)
+
+    def _stage(self, col: int, caption: str | None, tensors: list[tuple[str, str]], gradients: bool = True) -> None:
+        if caption:
+            self._heading(col, caption)
+        values, grads = QVBoxLayout(), QVBoxLayout()
+        for name, what in tensors:
+            values.addWidget(self._box(name, what))
+            if gradients:
+                box = self._box(f"{name}.g", f"∂L/∂{name}")
+                grads.addWidget(box)
+                self.gradient_boxes.append(box)
+        values.addStretch(1)
+        grads.addStretch(1)
+        self._grid.addLayout(values, 1, col)
+        self._grid.addLayout(grads, 2, col)
+
+    def _box(self, name: str, caption: str) -> TensorBox:
+        model = TensorModel(self.sheet, name, self._edit, self)
+        model.message.connect(self.message)
+        base = name.removesuffix(".g")
+        # rows of x, l1, …, out and y are the same batch rows, side by side: x alone numbers them
+        box = TensorBox(model, caption, row_numbers=base == "x" or base in self.sheet.net.inputs())
+        self.models[name] = model
+        self.views[name] = box.view
+        box.view.selectionModel().currentChanged.connect(lambda current, _prev, n=name: self._current(n, current))
+        return box
+
+    def _current(self, name: str, current) -> None:
+        if current.isValid():
+            self.cell_selected.emit(name, self.models[name].cell(current))
+
+    def show_gradients(self, on: bool) -> None:
+        for box in self.gradient_boxes:
+            box.setVisible(on)
+
+    def set_colour_by_sign(self, on: bool) -> None:
+        for model in self.models.values():
+            model.set_colour_by_sign(on)
