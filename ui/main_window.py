@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QScrollArea,
@@ -26,25 +25,22 @@ from PySide6.QtWidgets import (
 
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
-from gradlab.scenario import ScenarioError, load, save
 from gradlab.sheet import Change, EditError, Sheet, cell_name
 from ui import palette
 from ui.charts import NudgeCharts
 from ui.commands import Editor
+from ui.file_actions import FileActions
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.loss_display import LossDisplay
 from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 
-FILE_FILTER = "GradLab scenarios (*.json);;All files (*)"
-
 
 class MainWindow(QMainWindow):
     def __init__(self, net: Network | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.sheet = Sheet(net if net is not None else preset("lesson"))
-        self.path: Path | None = None
         self._fitted = False  # the panels are sized to the sheet until the user moves a splitter
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.sheet, self.undo_stack)
@@ -85,6 +81,8 @@ class MainWindow(QMainWindow):
         self.status_message = QLabel(objectName="status-message")
         self.statusBar().addWidget(self.status_message, 1)
         self._build_legend()
+        self.menus["File"].addSeparator()
+        self.menus["File"].addAction(self.quit_action)
         self.sheet.subscribe(self._on_change)
         self._sync_controls()
         self.refresh()
@@ -93,10 +91,6 @@ class MainWindow(QMainWindow):
     # -- controls --------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
-        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self._open_dialog)
-        self.save_action = QAction("Save &As…", self, shortcut=QKeySequence.StandardKey.SaveAs)
-        self.save_action.triggered.connect(self._save_dialog)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         self.quit_action.triggered.connect(self.close)
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
@@ -110,15 +104,10 @@ class MainWindow(QMainWindow):
         self.colour_action.setToolTip("Tint negative values blue and positive values vermillion")
         self.colour_action.toggled.connect(self.sheet_view.set_colour_by_sign)
 
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        file_menu.addActions([self.open_action, self.save_action])
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        edit_menu = menus.addMenu("&Edit")
-        edit_menu.addActions([self.undo_action, self.redo_action])
-        view_menu = menus.addMenu("&View")
-        view_menu.addActions([self.gradients_action, self.colour_action])
+        self.menus = {name: self.menuBar().addMenu(f"&{name}") for name in ("File", "Edit", "View", "Network")}
+        self.menus["Edit"].addActions([self.undo_action, self.redo_action])
+        self.menus["View"].addActions([self.gradients_action, self.colour_action])
+        self.files = FileActions(self)
 
         bar = QToolBar("Main", objectName="toolbar")
         bar.setMovable(False)
@@ -129,7 +118,7 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a built-in network")
         self.preset_box.activated.connect(lambda i: self.load_preset(self.preset_box.itemText(i)))
         bar.addWidget(self.preset_box)
-        bar.addActions([self.open_action, self.save_action, self.undo_action, self.redo_action])
+        bar.addActions([self.files.open_action, self.files.save_as_action, self.undo_action, self.redo_action])
         bar.addSeparator()
         bar.addWidget(QLabel(" Loss over the batch "))
         self.reduction_box = QComboBox(objectName="reduction")
@@ -182,8 +171,6 @@ class MainWindow(QMainWindow):
         for box, value in ((self.reduction_box, net.reduction), (self.dtype_box, net.dtype.name)):
             with signals_blocked(box):
                 box.setCurrentText(value)
-        name = self.path.name if self.path else (net.title or "untitled")
-        self.setWindowTitle(f"{name} — GradLab")
 
     # -- what the user does ------------------------------------------------------------
 
@@ -192,44 +179,12 @@ class MainWindow(QMainWindow):
 
     def load_preset(self, name: str) -> None:
         self.editor.replace(preset(name), f"load preset {name}")
-        self.path = None
-        self._sync_controls()
+        self.files.forget_path()
         self.say(f"Loaded the {name} preset: {self.sheet.net.title}.")
 
     def open_file(self, path: str | Path) -> bool:
-        """Load a scenario; a file that cannot be read changes nothing and says why."""
-        try:
-            net = load(path)
-        except ScenarioError as e:
-            self.say(f"Could not open it: {e}.")
-            return False
-        self.editor.replace(net, f"open {Path(path).name}")
-        self.path = Path(path)
-        self._sync_controls()
-        self.say(f"Opened {self.path}.")
-        return True
-
-    def save_file(self, path: str | Path) -> bool:
-        try:
-            save(self.sheet.net, path)
-        except OSError as e:
-            self.say(f"Could not save {path}: {e.strerror or e}.")
-            return False
-        self.path = Path(path)
-        self.undo_stack.setClean()
-        self._sync_controls()
-        self.say(f"Saved {self.path}.")
-        return True
-
-    def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open scenario", "", FILE_FILTER)
-        if path:
-            self.open_file(path)
-
-    def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save scenario", str(self.path or "scenario.json"), FILE_FILTER)
-        if path:
-            self.save_file(path)
+        """Open a scenario file (``ui.file_actions``); a file that cannot be read changes nothing."""
+        return self.files.open_file(path)
 
     def set_reduction(self, reduction: str) -> None:
         if reduction != self.sheet.net.reduction:
