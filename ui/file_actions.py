@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
@@ -12,10 +13,13 @@ from gradlab.scenario import ScenarioError, load, save
 FILE_FILTER = "GradLab scenarios (*.json);;All files (*)"
 
 
-class FileActions:
-    """File ▸ Open and Save As for one main window; the window's title follows the open file."""
+class FileActions(QObject):
+    """File ▸ Open and Save As for one main window; the window's title follows the open file.
+
+    A QObject child of the window, so its connections end when the window goes."""
 
     def __init__(self, window):
+        super().__init__(window)
         self.window = window
         self.path: Path | None = None
         self.open_action = QAction("&Open…", window, shortcut=QKeySequence.StandardKey.Open)
@@ -24,10 +28,10 @@ class FileActions:
         self.save_as_action.triggered.connect(self.save_as_dialog)
         menu = window.menus["File"]
         menu.addActions([self.open_action, self.save_as_action])
-        window.undo_stack.cleanChanged.connect(lambda _clean: self.update_title())
+        window.undo_stack.cleanChanged.connect(self.update_title)
         self.update_title()
 
-    def update_title(self) -> None:
+    def update_title(self, *_clean: bool) -> None:
         net = self.window.sheet.net
         name = self.path.name if self.path else (net.title or "untitled")
         self.window.setWindowTitle(f"{name} — GradLab")
