@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
+from shiboken6 import isValid
 
 from gradlab.scenario import ScenarioError, load, save
 
@@ -32,6 +33,8 @@ class FileActions(QObject):
         self.update_title()
 
     def update_title(self, *_clean: bool) -> None:
+        if not isValid(self.window):  # the undo stack announces it is clean again while the window is torn down
+            return
         net = self.window.sheet.net
         name = self.path.name if self.path else (net.title or "untitled")
         self.window.setWindowTitle(f"{name} — GradLab")
