@@ -1,10 +1,21 @@
 """Fixtures for the app's tests: a main window on the lesson preset, its grids and widgets by name."""
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtWidgets import QLabel, QTableView
 
 from ui import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Each test gets its own preferences and data folder: nothing leaks between tests or into the user's."""
+    QCoreApplication.setOrganizationName("GradLab-tests")
+    QCoreApplication.setApplicationName("GradLab-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    monkeypatch.setenv("GRADLAB_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
 
 
 @pytest.fixture
