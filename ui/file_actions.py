@@ -1,81 +1,360 @@
-"""Opening and saving scenario files, and the window title that says which file is open."""
+"""The File menu: scenarios opened and saved, tensors to and from CSV, and work that is never lost.
+
+Opening a file, loading a preset, dropping a file on the window and closing it all
+ask first (Save / Discard / Cancel) when there are unsaved changes.  Loading is one
+undo step that also remembers which file was open, so undo puts back the network
+and the window's title together.  The title names the file and carries Qt's ``[*]``
+mark while the undo stack is not clean.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 from shiboken6 import isValid
 
+from gradlab.network import Network
 from gradlab.scenario import ScenarioError, load, save
+from gradlab.sheet import EditError
+from gradlab.tabular import load_npz, read_csv, save_npz, write_csv
+from ui.commands import ReplaceNetwork
+from ui.preferences import Preferences
+from ui.recovery import Autosave
 
-FILE_FILTER = "GradLab scenarios (*.json);;All files (*)"
+SCENARIO_FILTER = "GradLab scenarios (*.json);;Scenarios as NumPy archives (*.npz);;All files (*)"
+NPZ_FILTER = "Scenarios as NumPy archives (*.npz);;All files (*)"
+CSV_FILTER = "Comma- or tab-separated values (*.csv *.tsv *.txt);;All files (*)"
+SCENARIO_SUFFIXES = (".json", ".npz")
+Button = QMessageBox.StandardButton
+
+
+def read_scenario(path: Path) -> Network:
+    """A .npz archive or a JSON scenario, by the file's suffix; ``ScenarioError`` says what is wrong."""
+    return load_npz(path) if path.suffix.lower() == ".npz" else load(path)
+
+
+def write_scenario(net: Network, path: Path) -> None:
+    """Written atomically, as .npz or JSON by the suffix; ``ScenarioError`` says why it could not be."""
+    if path.suffix.lower() == ".npz":
+        save_npz(net, path)  # raises ScenarioError itself
+        return
+    try:
+        save(net, path)
+    except OSError as e:
+        raise ScenarioError(f"{path} cannot be written: {e.strerror or e}") from None
+
+
+def dropped_scenario(mime: QMimeData) -> Path | None:
+    """The one local .json or .npz file being dragged, or None."""
+    urls = mime.urls() if mime.hasUrls() else []
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix.lower() in SCENARIO_SUFFIXES else None
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+class LoadScenario(ReplaceNetwork):
+    """Swap in a whole scenario and the file it came from (None for a preset), so undo puts both back."""
+
+    def __init__(self, files: FileActions, net: Network, path: Path | None, text: str):
+        super().__init__(files.window.sheet, net, text)
+        self.files, self.new_path, self.old_path = files, path, files.path
+
+    def redo(self) -> None:
+        super().redo()
+        self.files.set_path(self.new_path)
+
+    def undo(self) -> None:
+        super().undo()
+        self.files.set_path(self.old_path)
 
 
 class FileActions(QObject):
-    """File ▸ Open and Save As for one main window; the window's title follows the open file.
+    """The File menu of one main window, its title, the unsaved-changes question, drops and preferences.
 
-    A QObject child of the window, so its connections end when the window goes."""
+    A QObject child of the window and an event filter on it, so it sees the window close."""
 
     def __init__(self, window):
         super().__init__(window)
         self.window = window
         self.path: Path | None = None
-        self.open_action = QAction("&Open…", window, shortcut=QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.open_dialog)
-        self.save_as_action = QAction("Save &As…", window, shortcut=QKeySequence.StandardKey.SaveAs)
-        self.save_as_action.triggered.connect(self.save_as_dialog)
+        self.preferences = Preferences()
+        self._last_grid: str | None = None
+        self._shown = False
+        keys = QKeySequence.StandardKey
+        self.open_action = self._action("&Open…", self.open_dialog, keys.Open)
+        self.recent_menu = window.menus["File"].addMenu("Recent &files")
+        self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)  # another window may have added one
+        self.save_action = self._action("&Save", self.save, keys.Save)
+        self.save_as_action = self._action("Save &As…", self.save_as_dialog, keys.SaveAs)
+        self.import_csv_action = self._action("&Import tensor from CSV/TSV…", self.import_csv_dialog,
+                                              tip="Replace the values of the selected grid with a table of its shape")
+        self.export_csv_action = self._action("&Export tensor to CSV…", self.export_csv_dialog,
+                                              tip="Write the selected grid, values or gradients, as comma-separated values")
+        self.import_npz_action = self._action("Import scenario from .&npz…", lambda: self.open_dialog("Import scenario", NPZ_FILTER))
+        self.export_npz_action = self._action("Export scenario as .n&pz…", self.export_npz_dialog)
         menu = window.menus["File"]
-        menu.addActions([self.open_action, self.save_as_action])
+        menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        for pair in ((self.save_action, self.save_as_action), (self.import_csv_action, self.export_csv_action),
+                     (self.import_npz_action, self.export_npz_action)):
+            menu.addSeparator()
+            menu.addActions(list(pair))
+        self.rebuild_recent_menu()
+
         window.undo_stack.cleanChanged.connect(self.update_title)
+        window.sheet_view.cell_selected.connect(self._grid_selected)
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+        self.autosave = Autosave(window, lambda: self.path)
+        if (eps := self.preferences.epsilon()) is not None:
+            window.inspector.epsilon.setValue(eps)
         self.update_title()
+
+    def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self.window, toolTip=tip)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    # -- title and the unsaved-changes question ------------------------------------------
+
+    def set_path(self, path: Path | None) -> None:
+        self.path = path
+        self.update_title()
+
+    def forget_path(self) -> None:
+        """The scenario no longer comes from a file (a new network): Save must ask where."""
+        self.set_path(None)
 
     def update_title(self, *_clean: bool) -> None:
         if not isValid(self.window):  # the undo stack announces it is clean again while the window is torn down
             return
-        net = self.window.sheet.net
-        name = self.path.name if self.path else (net.title or "untitled")
-        self.window.setWindowTitle(f"{name} — GradLab")
+        self.window.setWindowTitle(f"{self.document_name()}[*] — GradLab")
+        self.window.setWindowModified(not self.window.undo_stack.isClean())
 
-    def forget_path(self) -> None:
-        """A preset is not a file: Save must ask where."""
-        self.path = None
+    def document_name(self) -> str:
+        return self.path.name if self.path else (self.window.sheet.net.title or "untitled")
+
+    def keep_or_discard(self) -> bool:
+        """True when the work may be replaced or closed: it is saved, or the user saved or discarded it now."""
+        if self.window.undo_stack.isClean():
+            return True
+        answer = QMessageBox.question(
+            self.window, "Unsaved changes", f"{self.document_name()} has unsaved changes. Save them first?",
+            Button.Save | Button.Discard | Button.Cancel, Button.Save)
+        return self.save() if answer == Button.Save else answer == Button.Discard
+
+    # -- loading and saving ------------------------------------------------------------------
+
+    def load_network(self, net: Network, path: Path | None, text: str) -> bool:
+        """Replace the scenario (one undo step) after the unsaved-changes question; False if the user cancels."""
+        if not self.keep_or_discard():
+            return False
+        self.window.undo_stack.push(LoadScenario(self, net, path, text))
+        self.window.undo_stack.setClean()
+        return True
+
+    def restore(self, net: Network, path: Path | None) -> None:
+        """Bring back recovered work: one undo step, unsaved until the user saves it."""
+        self.window.undo_stack.push(LoadScenario(self, net, path, "restore unsaved work"))
+        self.window.undo_stack.resetClean()  # no state on the stack matches a file now, not even the first
         self.update_title()
 
     def open_file(self, path: str | Path) -> bool:
-        """Load a scenario; a file that cannot be read changes nothing and says why."""
+        """Open a scenario (.json or .npz); a file that cannot be read changes nothing and says why."""
+        path = Path(path)
         try:
-            net = load(path)
+            net = read_scenario(path)
         except ScenarioError as e:
             self.window.say(f"Could not open it: {e}.")
             return False
-        self.window.editor.replace(net, f"open {Path(path).name}")
-        self.path = Path(path)
-        self.update_title()
-        self.window.say(f"Opened {self.path}.")
+        if not self.load_network(net, path.absolute(), f"open {path.name}"):
+            self.window.say(f"Kept the current work; {path.name} was not opened.")
+            return False
+        self._remember(path)
+        self.window.say(f"Opened {path}.")
         return True
+
+    def open_recent(self, path: str | Path) -> bool:
+        path = Path(path)
+        if path.is_file():
+            return self.open_file(path)
+        self.preferences.remove_recent_file(path)
+        self.rebuild_recent_menu()
+        self.window.say(f"{path.name} is no longer in {path.parent}, so it was removed from the recent files.")
+        return False
+
+    def _remember(self, path: Path) -> None:
+        self.preferences.add_recent_file(path)
+        self.rebuild_recent_menu()
+
+    def rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.preferences.recent_files()
+        for number, path in enumerate(paths, start=1):
+            action = self.recent_menu.addAction(f"&{number} {Path(path).name.replace('&', '&&')}")
+            action.setToolTip(path)
+            action.triggered.connect(lambda _checked=False, p=path: self.open_recent(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def save(self) -> bool:
+        """Save to the open file, or ask where when there is none; False if nothing was saved."""
+        return self.save_file(self.path) if self.path else self.save_as_dialog()
 
     def save_file(self, path: str | Path) -> bool:
+        path = Path(path).absolute()
         try:
-            save(self.window.sheet.net, path)
-        except OSError as e:
-            self.window.say(f"Could not save {path}: {e.strerror or e}.")
+            write_scenario(self.window.sheet.net, path)
+        except ScenarioError as e:
+            self.window.say(f"Could not save: {e}.")
             return False
-        self.path = Path(path)
-        self.window.undo_stack.setClean()
-        self.update_title()
-        self.window.say(f"Saved {self.path}.")
+        stack = self.window.undo_stack
+        loads = (stack.command(i) for i in range(stack.index() - 1, -1, -1))
+        last_load = next((command for command in loads if isinstance(command, LoadScenario)), None)
+        if last_load is not None:  # this scenario now belongs to the new file: redoing its load must say so
+            last_load.new_path = path
+        self.set_path(path)
+        stack.setClean()
+        self._remember(path)
+        self.window.say(f"Saved {path}.")
         return True
 
-    def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open scenario", "", FILE_FILTER)
-        if path:
+    def export_npz(self, path: str | Path) -> bool:
+        """Write the scenario as .npz; the open file and the unsaved-changes mark stay as they are."""
+        try:
+            save_npz(self.window.sheet.net, path)
+        except ScenarioError as e:
+            self.window.say(f"Could not export: {e}.")
+            return False
+        self.window.say(f"Exported the scenario to {path}.")
+        return True
+
+    # -- one tensor as CSV -----------------------------------------------------------------------
+
+    def _grid_selected(self, name: str, _cell: tuple[int, ...]) -> None:
+        self._last_grid = name
+
+    def target_grid(self) -> str | None:
+        """The grid with the keyboard focus, else the one last clicked (``w1`` or ``w1.g``), if it still exists."""
+        views = self.window.sheet_view.views
+        focused = next((name for name, view in views.items() if view.hasFocus()), None)
+        return focused or (self._last_grid if self._last_grid in views else None)
+
+    def _grid_shape(self, name: str) -> tuple[int, int]:
+        model = self.window.sheet_view.models[name]
+        return model.rowCount(), model.columnCount()  # as the grid shows it: a bias is one row, y one column
+
+    def import_csv(self, name: str, path: str | Path) -> bool:
+        """Replace every value of ``name`` with a table of exactly its grid's shape: one undo step, or nothing."""
+        path, sheet = Path(path), self.window.sheet
+        if not sheet.editable(name):
+            self.window.say(f"{name} is computed by the network; select a cell of x, y, a w or a b to import into.")
+            return False
+        try:
+            table = read_csv(path)
+        except ScenarioError as e:
+            self.window.say(f"Could not import into {name}: {e}.")
+            return False
+        if table.shape != self._grid_shape(name):
+            self.window.say(f"{path.name} is {shape_text(table.shape)} but {name} is {shape_text(self._grid_shape(name))}, "
+                     "so nothing was imported: the shapes must match exactly.")
+            return False
+        target = sheet.array(name)
+        try:
+            self.window.editor.set_block(name, (0,) * target.ndim, table.reshape(target.shape), f"import {name} from {path.name}")
+        except EditError as e:
+            self.window.say(f"Could not import {path.name} into {name}: {e}.")
+            return False
+        self.window.say(f"Imported {name} from {path.name}.")
+        return True
+
+    def export_csv(self, name: str, path: str | Path) -> bool:
+        """Write the values (``w1``) or gradients (``w1.g``) of one grid, shaped as the grid shows them."""
+        try:
+            write_csv(path, self.window.sheet.array(name).reshape(self._grid_shape(name)))
+        except ScenarioError as e:
+            self.window.say(f"Could not export {name}: {e}.")
+            return False
+        self.window.say(f"Exported {name} to {path}.")
+        return True
+
+    # -- dialogs -----------------------------------------------------------------------------------
+
+    def _folder(self) -> Path:
+        recent = self.preferences.recent_files()
+        return self.path.parent if self.path else Path(recent[0]).parent if recent else Path.home()
+
+    def _ask_open(self, caption: str, file_filter: str) -> Path | None:
+        path, _ = QFileDialog.getOpenFileName(self.window, caption, str(self._folder()), file_filter)
+        return Path(path) if path else None
+
+    def _ask_save(self, caption: str, start: Path, file_filter: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.window, caption, str(start), file_filter)
+        return Path(path) if path else None
+
+    def open_dialog(self, caption: str = "Open scenario", file_filter: str = SCENARIO_FILTER) -> None:
+        if path := self._ask_open(caption, file_filter):
             self.open_file(path)
 
-    def save_as_dialog(self) -> None:
-        start = str(self.path or "scenario.json")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save scenario", start, FILE_FILTER)
-        if path:
-            self.save_file(path)
+    def save_as_dialog(self) -> bool:
+        path = self._ask_save("Save scenario", self.path or self._folder() / "scenario.json", SCENARIO_FILTER)
+        if path is None:
+            return False
+        return self.save_file(path if path.suffix.lower() in SCENARIO_SUFFIXES else path.with_name(path.name + ".json"))
+
+    def export_npz_dialog(self) -> None:
+        start = self._folder() / f"{self.path.stem if self.path else 'scenario'}.npz"
+        if path := self._ask_save("Export scenario", start, NPZ_FILTER):
+            self.export_npz(path)
+
+    def _csv_target(self) -> str | None:
+        if (name := self.target_grid()) is None:
+            self.window.say("Click a cell of a grid first, then import or export that grid.")
+        return name
+
+    def import_csv_dialog(self) -> None:
+        if (name := self._csv_target()) and (path := self._ask_open(f"Import {name} from CSV", CSV_FILTER)):
+            self.import_csv(name, path)
+
+    def export_csv_dialog(self) -> None:
+        if (name := self._csv_target()) and (path := self._ask_save(f"Export {name} to CSV", self._folder() / f"{name}.csv",
+                                                                    CSV_FILTER)):
+            self.export_csv(name, path)
+
+    # -- the window's events: close, first show, drops ---------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Close:
+            return self._close_refused(event)
+        if kind == QEvent.Type.Show and not self._shown:
+            self._shown = True
+            self.preferences.restore_geometry(self.window)
+            # the splitters once the window has fitted its panels to the sheet, which it does as it shows
+            QTimer.singleShot(0, self, lambda: self.preferences.restore_splitters(self.window))
+        elif kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            path = dropped_scenario(event.mimeData())
+            if path is None:
+                return False
+            event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:  # opened once the drop is over, so a question never blocks the drag's source
+                QTimer.singleShot(0, self, lambda: self.open_file(path))
+            return True
+        return False
+
+    def _close_refused(self, event: QEvent) -> bool:
+        """Ask about unsaved work (a window already off screen has been closed once: nothing to ask)."""
+        if self.window.isVisible() and not self.keep_or_discard():
+            event.ignore()
+            return True
+        self.preferences.remember_window(self.window)
+        self.autosave.finish()
+        return False

@@ -2,7 +2,7 @@
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, Qt
-from PySide6.QtWidgets import QLabel, QTableView
+from PySide6.QtWidgets import QLabel, QMessageBox, QTableView
 
 from ui import MainWindow
 
@@ -16,6 +16,13 @@ def isolated_settings(tmp_path, monkeypatch):
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     monkeypatch.setenv("GRADLAB_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_real_dialogs(monkeypatch):
+    """Off screen a modal dialog waits forever: windows closed at teardown throw their unsaved work away.
+    Tests that are about a question monkeypatch it themselves."""
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
 
 
 @pytest.fixture
