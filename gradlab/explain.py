@@ -79,7 +79,8 @@ def explain(net: Network, p: Pass, name: str, index: tuple[int, ...]) -> Explana
             return Explanation(
                 target, f"Σ_b {i}[b,{r}]·{o}.g[b,{j}]", tuple(terms), g[name][index], k, step.code[1],
                 f"every batch row uses the same {wire.w}[{r},{j}], so its gradient adds up one term per row; "
-                f"the sum over b of {i}[b,{r}]·{o}.g[b,{j}] is entry [{r},{j}] of {i}.t() @ {o}.g",
+                f"({i}.unsqueeze(-1) * {o}.g.unsqueeze(1)).sum(0) builds each row's outer product and sums them "
+                f"over b, which is the same sum as {i}.t() @ {o}.g: here, entry [{r},{j}]",
             )
         if layer.kind == "linear" and name == wire.b:
             (j,) = index

@@ -19,7 +19,7 @@ from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS
 from gradlab.influence import Influence, influence
-from gradlab.network import Network, Pass, run
+from gradlab.network import Network, Pass, Step, backward_steps, run
 
 Cell = tuple[str, tuple[int, ...]]
 
@@ -33,7 +33,7 @@ class Change:
     """What changed: ``values`` of one tensor (a block at ``top_left`` of ``shape``),
     the whole ``network`` (shapes, dtype, loss: views start over), or the ``inspected`` cell."""
 
-    kind: str  # "values" | "network" | "inspected"
+    kind: str  # "values" | "network" | "inspected" | "step"
     tensor: str | None = None
     top_left: tuple[int, ...] = ()
     shape: tuple[int, ...] = ()
@@ -60,6 +60,7 @@ class Sheet:
         self.net = net
         self.p: Pass = run(net)
         self.inspected: Cell | None = None
+        self.step: int | None = None  # stepping through the backward pass: how many of its steps have run
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- subscribers ---------------------------------------------------------------
@@ -142,6 +143,8 @@ class Sheet:
         self.p = run(net)
         if self.inspected and not self._exists(self.inspected):
             self.inspected = None
+        if self.step is not None:
+            self.step = min(self.step, len(self.steps()))
         self._changed(Change("network"))
         return old
 
@@ -160,6 +163,26 @@ class Sheet:
         if cell != self.inspected:
             self.inspected = cell
             self._changed(Change("inspected"))
+
+    # -- stepping through the backward pass ----------------------------------------
+
+    def steps(self) -> list[Step]:
+        return backward_steps(self.net)
+
+    def set_step(self, step: int | None) -> None:
+        """Show the backward pass after ``step`` of its calls (0: the forward pass done, no ``.g``
+        yet), or all of it (None).  The numbers are always the whole pass's: a step only hides."""
+        if step is not None and not 0 <= step <= len(self.steps()):
+            raise EditError(f"the backward pass has {len(self.steps())} steps, so there is no step {step}")
+        if step != self.step:
+            self.step = step
+            self._changed(Change("step"))
+
+    def computed(self, name: str) -> bool:
+        """Whether the gradient ``name`` (``"w1.g"``) has been written at the current step."""
+        if self.step is None:
+            return True
+        return any(name in s.writes for s in self.steps()[: self.step])
 
     # -- what the inspector shows, for the inspected cell --------------------------
 

@@ -75,10 +75,9 @@ class Inspector(QWidget):
         self.title = QLabel(objectName="inspected-cell")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
-        font = self.title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.title.setFont(font)
+        bold = self.title.font()
+        bold.setBold(True)  # only the weight is set: the size still follows the zoom
+        self.title.setFont(bold)
         layout.addWidget(self.title)
 
         self.epsilon = ScientificSpinBox()
@@ -178,15 +177,14 @@ class Inspector(QWidget):
         f["fd-quotient"].setText(_number(n.forward))
         f["central-quotient"].setText(_number(n.central))
         f["analytic-gradient"].setText(_number(n.analytic))
-        f["abs-error"].setText(f"{n.abs_err:.3g}   (relative {n.rel_err:.3g})".replace("-", "−"))
+        f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−"))
         if n.kink:
             text, colour = "⚠ kink: a ReLU input crosses 0 within ±ε, so no difference quotient can match", palette.ORANGE
         elif self.sheet.agrees(n):
             text, colour = "✓ agree: the nudge measures what the backward formulas say", palette.AGREE
         else:
             text, colour = "✗ disagree: beyond tolerance for this ε (try another ε)", palette.DISAGREE
-        self.verdict.setText(text)
-        self.verdict.setStyleSheet(f"color: {colour}; font-weight: bold")
+        self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
 
     def record_nudge(self, before: Nudge, eps: float, loss_after: float) -> None:
         """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""

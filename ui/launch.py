@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 
 from gradlab.presets import PRESETS
+
+
+class UsageError(ValueError):
+    """A command-line option that cannot be used; the message is one sentence."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,16 +30,30 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--preset", choices=list(PRESETS), help="open a built-in scenario")
     ap.add_argument("--screenshot", metavar="PATH", help="render the window off screen to this PNG and exit")
     ap.add_argument("--size", default="1280x800", help="window size for --screenshot, as WIDTHxHEIGHT (default 1280x800)")
+    slides = ap.add_argument_group("slides", "what --screenshot shows (for handouts and the README)")
+    slides.add_argument("--select", metavar="TENSOR[r,c]", help="the cell to inspect, e.g. w1[0,3] or b1[2] (default: a w1 cell)")
+    slides.add_argument("--step", type=int, metavar="N", help="stop the backward pass after N calls (0: no .g yet)")
+    slides.add_argument("--theme", choices=["light", "dark"], default="light", help="high-contrast colours (default light)")
+    slides.add_argument("--zoom", type=float, default=1.0, help="scale every font, e.g. 1.5 (default 1)")
+    slides.add_argument("--presentation", action="store_true", help="as in presentation mode: no menu bar, zoomed by 1.5")
     return ap
+
+
+def _cell(text: str) -> tuple[str, tuple[int, ...]]:
+    """``w1[0,3]`` → ("w1", (0, 3))."""
+    match = re.fullmatch(r"\s*([A-Za-z]\w*)\s*\[\s*(\d+(?:\s*,\s*\d+)?)\s*\]\s*", text)
+    if not match:
+        raise UsageError(f"--select must look like w1[0,3] or b1[2], not {text!r}")
+    return match.group(1), tuple(int(i) for i in match.group(2).split(","))
 
 
 def _size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise SystemExit(f"gradlab: --size must look like 1280x800, not {text!r}") from None
+        raise UsageError(f"--size must look like 1280x800, not {text!r}") from None
     if not (320 <= width <= 8192 and 240 <= height <= 8192):
-        raise SystemExit(f"gradlab: --size {text} is outside 320x240 … 8192x8192")
+        raise UsageError(f"--size {text} is outside 320x240 … 8192x8192")
     return width, height
 
 
@@ -47,38 +67,72 @@ def main(argv: list[str] | None = None) -> int:
     if args.file and args.preset:
         print("gradlab: give a FILE or --preset, not both", file=sys.stderr)
         return 2
-    size = _size(args.size)
+    try:
+        size = _size(args.size)
+        select = _cell(args.select) if args.select else None
+    except UsageError as e:
+        print(f"gradlab: {e}", file=sys.stderr)
+        return 2
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        scratch = tempfile.mkdtemp(prefix="gradlab-shot-")  # a slide neither reads nor changes your preferences
+        os.environ["GRADLAB_DATA_DIR"] = scratch
 
     from PySide6.QtWidgets import QApplication
 
     from gradlab.presets import preset
     from ui.main_window import MainWindow
+    from ui.recovery import offer_recovery
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GradLab")
     app.setOrganizationName("GradLab")
+    if args.screenshot:
+        from PySide6.QtCore import QSettings
+
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
     window = MainWindow(preset(args.preset) if args.preset else None)
+    if not args.screenshot:
+        offer_recovery(window)  # work a crash left behind comes back first; opening FILE then asks about it
     if args.file and not window.open_file(args.file) and args.screenshot:
         print(f"gradlab: {window.status_message.text()}", file=sys.stderr)
         return 2
     if args.screenshot:
-        return screenshot(window, args.screenshot, size)
+        return screenshot(window, args.screenshot, size, select, args)
     window.show()
     return app.exec()
 
 
-def screenshot(window, path: str, size: tuple[int, int]) -> int:
-    """Render the window with a weight cell inspected, so the charts and highlights show."""
+def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tuple[int, ...]] | None,
+               args: argparse.Namespace) -> int:
+    """Render the window as a slide: a cell inspected (so the charts and highlights show), a step, a theme."""
     from PySide6.QtWidgets import QApplication
 
-    window.resize(*size)
+    from gradlab.sheet import EditError
+
+    net = window.sheet.net
+    if select is None:
+        first_w = next(name for name in net.inputs() if name.startswith("w"))
+        select = (first_w, (0, net.tensor(first_w).shape[1] - 1))
+    try:
+        window.sheet.inspect(*select)
+        window.sheet.set_step(args.step)
+    except EditError as e:
+        print(f"gradlab: {e}", file=sys.stderr)
+        return 2
+    if not 0.6 <= args.zoom <= 4:
+        print(f"gradlab: --zoom must be between 0.6 and 4, not {args.zoom}", file=sys.stderr)
+        return 2
     window.show()
-    first_w = next(name for name in window.sheet.net.inputs() if name.startswith("w"))
-    shape = window.sheet.net.tensor(first_w).shape
-    window.inspect(first_w, (0, shape[1] - 1))
+    window.appearance.set_theme(args.theme)
+    window.appearance.set_zoom(args.zoom)
+    if args.presentation:
+        window.appearance.set_presentation(True, full_screen=False)
+    window.resize(*size)
+    window.inspect(*select)
     QApplication.processEvents()
+    window.fit_panels()
     window.refresh()
     QApplication.processEvents()
     if not window.grab().save(path, "PNG"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from gradlab.sheet import Sheet
+
+BIG = 1.8  # the loss, against the text around it
 
 
 class LossDisplay(QWidget):
@@ -17,7 +19,6 @@ class LossDisplay(QWidget):
         self.value = QLabel(objectName="loss")
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption = QLabel(objectName="loss-caption")
-        self.caption.setStyleSheet("color: #444")
         name = QLabel("L =")
         self.big = [name, self.value]
         layout = QHBoxLayout(self)
@@ -25,13 +26,18 @@ class LossDisplay(QWidget):
         layout.addWidget(self.caption)
         layout.addWidget(name)
         layout.addWidget(self.value)
-        self.set_font_scale(1.0)
+        self._size_big_labels()
         self.refresh()
 
-    def set_font_scale(self, scale: float) -> None:
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # zoomed: the big number grows with everything else
+            self._size_big_labels()
+
+    def _size_big_labels(self) -> None:
         for label in self.big:
-            font = label.font()
-            font.setPointSizeF(self.caption.font().pointSizeF() * 1.8 * scale)
+            font = self.font()
+            font.setPointSizeF(font.pointSizeF() * BIG)
             font.setBold(True)
             label.setFont(font)
 

@@ -26,6 +26,10 @@ BLOCKED = GREY  # a cell it reaches but cannot move (drawn hatched too)
 AGREE = BLUISH_GREEN  # finite differences agree with the backward formulas (with ✓)
 DISAGREE = VERMILLION  # they do not (with ✗)
 
+READ = BLUE  # stepping: a tensor the current step reads (dashed outline, "◀ read")
+WRITTEN = VERMILLION  # … and one it writes (solid outline, "✎ written")
+MUTED = "#888888"  # secondary text (shapes): readable on the light and the dark theme
+
 # chart series
 FORWARD = ORANGE
 BACKWARD = REDDISH_PURPLE

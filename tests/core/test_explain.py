@@ -32,7 +32,7 @@ def test_weight_cell_lists_each_rows_product(lesson):
     x, g = net.x[:, 2], p.grads["l1"][:, 0]
     assert e.terms[0] == f"({x[0]:.4g})({g[0] + 0.0:.4g})".replace("-", "−")
     assert np.isclose(e.value, (x * g).sum())
-    assert "x.t() @ l1.g" in e.note
+    assert "x.t() @ l1.g" in e.note and "(x.unsqueeze(-1) * l1.g.unsqueeze(1)).sum(0)" in e.note
 
 
 def test_input_cell_shows_the_transpose(lesson):

@@ -1,0 +1,65 @@
+"""The ``gradlab`` command: screenshots for slides, and ``gradlab check`` without Qt."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_app(*args, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], capture_output=True, text=True, timeout=120,
+                          env=env, cwd=tmp_path)
+
+
+def test_screenshot_writes_the_window_as_a_png(tmp_path):
+    path = tmp_path / "shot.png"
+    done = run_app("--screenshot", str(path), tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (1280, 800)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_slides_choose_size_step_cell_theme_and_zoom(tmp_path, theme):
+    path = tmp_path / f"slide-{theme}.png"
+    done = run_app("--screenshot", str(path), "--preset", "mazur", "--size", "1920x1080", "--step", "1",
+                   "--select", "w2[0,0]", "--theme", theme, "--zoom", "1.2", "--presentation", tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (1920, 1080)
+    corner = image.pixelColor(5, 200)  # the window's own background, under the sheet
+    assert (corner.lightness() < 60) == (theme == "dark")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--select", "q[1,2]"], "only a cell of x, a w or a b can be inspected"),
+        (["--select", "w1 0 3"], "--select must look like w1[0,3]"),
+        (["--step", "7"], "the backward pass has 4 steps, so there is no step 7"),
+        (["--size", "huge"], "--size must look like 1280x800"),
+        (["--zoom", "40"], "--zoom must be between 0.6 and 4"),
+    ],
+)
+def test_bad_slide_options_say_why(tmp_path, args, message):
+    done = run_app("--screenshot", str(tmp_path / "x.png"), *args, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_gradlab_check_through_the_app_command_never_imports_qt():
+    code = (
+        "import sys; from ui.launch import main; code = main(['check', '--preset', 'mazur']); "
+        "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))], 'Qt was imported'; "
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "loss = 0.298371109" in done.stdout

@@ -1,0 +1,130 @@
+"""How the window looks from the back of a room: zoom, light and dark high-contrast themes, presentation mode.
+
+Zoom scales every font together: the grids and their headers (their cells
+resize to fit), the formula panel, the inspector, the loss, and the charts'
+axes, ticks, legends and line widths.  Ctrl+= / Ctrl+- / Ctrl+0 work in any
+mode and the zoom is remembered.  Presentation mode (F5, Esc leaves) goes full
+screen, hides the menu bar and zooms in by half as much again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import QApplication
+
+from ui.preferences import Preferences
+
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 0.6, 4.0, 1.15
+PRESENTATION_ZOOM = 1.5
+THEMES = {
+    # window, base, text, button, highlight, highlighted text: high contrast either way
+    "light": ("#F4F4F4", "#FFFFFF", "#000000", "#E6E6E6", "#0072B2", "#FFFFFF"),
+    "dark": ("#101010", "#000000", "#FFFFFF", "#262626", "#56B4E9", "#000000"),
+}
+
+
+class Appearance(QObject):
+    zoom_changed = Signal(float)
+
+    def __init__(self, window, preferences: Preferences | None = None):
+        super().__init__(window)
+        self.window = window
+        self.preferences = preferences or Preferences()
+        self.base_point_size = QApplication.font().pointSizeF()
+        self.zoom = 1.0
+        self.theme = "light"
+        self._before_presentation: float | None = None
+
+        self.zoom_in_action = QAction("Zoom &In", window)
+        self.zoom_in_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+=")])
+        self.zoom_in_action.triggered.connect(lambda: self.set_zoom(self.zoom * ZOOM_STEP))
+        self.zoom_out_action = QAction("Zoom &Out", window, shortcut=QKeySequence.StandardKey.ZoomOut)
+        self.zoom_out_action.triggered.connect(lambda: self.set_zoom(self.zoom / ZOOM_STEP))
+        self.zoom_reset_action = QAction("&Actual Size", window, shortcut=QKeySequence("Ctrl+0"))
+        self.zoom_reset_action.triggered.connect(lambda: self.set_zoom(1.0))
+        self.presentation_action = QAction("&Presentation Mode", window, checkable=True, objectName="presentation")
+        self.presentation_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.FullScreen), QKeySequence("F5")])
+        self.presentation_action.setToolTip("Full screen and bigger, for a projector (F5; Esc leaves)")
+        self.presentation_action.toggled.connect(self.set_presentation)
+        self._leave = QShortcut(QKeySequence("Esc"), window, lambda: self.presentation_action.setChecked(False))
+        self._leave.setEnabled(False)
+        self.theme_actions = QActionGroup(window)
+        for name in THEMES:
+            action = QAction(f"{name.title()} theme", window, checkable=True, objectName=f"theme-{name}")
+            action.triggered.connect(lambda _=False, n=name: self.set_theme(n))
+            self.theme_actions.addAction(action)
+        menu = window.menus["View"]
+        menu.addSeparator()
+        menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
+        menu.addSeparator()
+        menu.addActions(self.theme_actions.actions())
+        menu.addSeparator()
+        menu.addAction(self.presentation_action)
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action, self.presentation_action):
+            window.addAction(action)  # their shortcuts work with the menu bar hidden
+
+        self.set_theme("light")
+        self.set_zoom(self.preferences.zoom())
+
+    # -- zoom ------------------------------------------------------------------------
+
+    def set_zoom(self, zoom: float) -> None:
+        """Scale every font in the window by ``zoom`` (1 is the desktop's own size), and remember it."""
+        zoom = min(max(float(zoom), ZOOM_MIN), ZOOM_MAX)
+        self.zoom = zoom
+        font = QApplication.font()
+        font.setPointSizeF(self.base_point_size * zoom)
+        self.window.setFont(font)  # the grids, headers, inspector and labels inherit it
+        self.window.charts.set_font_scale(zoom)
+        self.window.formula.set_font_scale(zoom)
+        self.window.fit_panels()
+        if self._before_presentation is None:  # presentation's extra zoom is not the user's preference
+            self.preferences.set_zoom(zoom)
+        self.zoom_changed.emit(zoom)
+
+    # -- presentation mode -----------------------------------------------------------
+
+    def set_presentation(self, on: bool, full_screen: bool = True) -> None:
+        """Enter or leave presentation mode (``full_screen=False`` keeps the window's size: for slides)."""
+        if on == (self._before_presentation is not None):
+            return
+        if on:
+            self._before_presentation = self.zoom
+            self.window.menuBar().hide()
+            if full_screen:
+                self.window.showFullScreen()
+            self.set_zoom(self.zoom * PRESENTATION_ZOOM)
+        else:
+            zoom, self._before_presentation = self._before_presentation, None
+            self.window.menuBar().show()
+            self.window.showNormal()
+            self.set_zoom(zoom)
+        self._leave.setEnabled(on)
+        if self.presentation_action.isChecked() != on:
+            self.presentation_action.setChecked(on)
+
+    @property
+    def presenting(self) -> bool:
+        return self._before_presentation is not None
+
+    # -- themes ----------------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        if name not in THEMES:
+            raise ValueError(f"the themes are {', '.join(THEMES)}, not {name!r}")
+        self.theme = name
+        window_bg, base, text, button, highlight, highlighted_text = (QColor(c) for c in THEMES[name])
+        colours = QPalette()
+        for role, colour in ((QPalette.ColorRole.Window, window_bg), (QPalette.ColorRole.Base, base),
+                             (QPalette.ColorRole.AlternateBase, window_bg), (QPalette.ColorRole.Text, text),
+                             (QPalette.ColorRole.WindowText, text), (QPalette.ColorRole.ButtonText, text),
+                             (QPalette.ColorRole.Button, button), (QPalette.ColorRole.ToolTipBase, base),
+                             (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Highlight, highlight),
+                             (QPalette.ColorRole.HighlightedText, highlighted_text),
+                             (QPalette.ColorRole.PlaceholderText, QColor("#777777"))):
+            colours.setColor(role, colour)
+        self.window.setPalette(colours)
+        self.window.charts.set_theme(name == "dark")
+        for action in self.theme_actions.actions():
+            action.setChecked(action.objectName() == f"theme-{name}")

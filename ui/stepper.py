@@ -1,0 +1,116 @@
+"""The backward pass one call at a time: "Backward: Reset ◀ Back  Step ▶  Play".
+
+Step 0 is the forward pass done and every ``.g`` still empty; step 1 is the
+loss's gradient writing ``out.g``; then each layer's gradient function in turn.
+The sheet hides what has not run yet, the grids outline what the current call
+reads and writes, and the formula panel marks its lines.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from gradlab.sheet import Change, Sheet
+
+
+class Stepper(QWidget):
+    step_changed = Signal(object)  # the step now shown, or None for the whole pass
+
+    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("stepper")
+        self.sheet = sheet
+        self.reset_button = self._button("Reset", "step-reset", "Back to step 0: the forward pass done, no gradient yet",
+                                         lambda: self.go(0))
+        self.back_button = self._button("◀ Back", "step-back", "One call of the backward pass back (Ctrl+[)", self.back, "Ctrl+[")
+        self.forward_button = self._button("Step ▶", "step-forward", "Run the next call of the backward pass (Ctrl+])",
+                                           self.forward, "Ctrl+]")
+        self.play_button = self._button("Play", "step-play", "Play the backward pass, a call every few seconds", self.toggle_play)
+        self.play_button.setCheckable(True)
+        self.done_button = self._button("Whole pass", "step-done", "Stop stepping: show the whole backward pass", lambda: self.go(None))
+        self.speed = QDoubleSpinBox(objectName="step-speed")
+        self.speed.setRange(0.2, 10.0)
+        self.speed.setSingleStep(0.5)
+        self.speed.setValue(2.0)
+        self.speed.setSuffix(" s")
+        self.speed.setToolTip("Seconds per step while playing")
+        self.speed.valueChanged.connect(lambda seconds: self.timer.setInterval(int(seconds * 1000)))
+        self.label = QLabel(objectName="step-label")
+        self.timer = QTimer(self, interval=2000)
+        self.timer.timeout.connect(self._tick)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(QLabel("<b>Backward:</b>"))
+        for w in (self.reset_button, self.back_button, self.forward_button, self.play_button, self.speed,
+                  self.done_button, self.label):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        sheet.subscribe(self._on_change)
+        self.refresh()
+
+    def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QPushButton:
+        button = QPushButton(text, objectName=name)
+        button.setToolTip(tip)
+        button.clicked.connect(lambda _=False: slot())
+        if key:
+            button.setShortcut(QKeySequence(key))
+        return button
+
+    def cleanup(self) -> None:
+        self.sheet.unsubscribe(self._on_change)
+
+    # -- moving -------------------------------------------------------------------------
+
+    def go(self, step: int | None) -> None:
+        self.sheet.set_step(step)
+
+    def forward(self) -> None:
+        last = len(self.sheet.steps())
+        step = self.sheet.step
+        self.go(0 if step is None else min(step + 1, last))
+
+    def back(self) -> None:
+        step = self.sheet.step
+        self.go(len(self.sheet.steps()) - 1 if step is None else max(step - 1, 0))
+
+    def toggle_play(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+        else:
+            if self.sheet.step is None or self.sheet.step == len(self.sheet.steps()):
+                self.go(0)
+            self.timer.start()
+        self.refresh()
+
+    def _tick(self) -> None:
+        if self.sheet.step is not None and self.sheet.step < len(self.sheet.steps()):
+            self.forward()
+        if self.sheet.step is None or self.sheet.step >= len(self.sheet.steps()):
+            self.timer.stop()
+            self.refresh()
+
+    # -- showing ------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind in ("step", "network"):
+            self.refresh()
+            self.step_changed.emit(self.sheet.step)
+
+    def refresh(self) -> None:
+        steps, step = self.sheet.steps(), self.sheet.step
+        playing = self.timer.isActive()
+        self.play_button.setChecked(playing)
+        self.play_button.setText("Pause" if playing else "Play")
+        self.back_button.setEnabled(step != 0)
+        self.forward_button.setEnabled(step != len(steps))
+        self.done_button.setEnabled(step is not None)
+        if step is None:
+            self.label.setText("the whole pass is shown; Step ▶ walks through it one call at a time")
+        elif step == 0:
+            self.label.setText(f"step 0 of {len(steps)}: forward pass done, no .g yet")
+        else:
+            current = steps[step - 1]
+            self.label.setText(f"step {step} of {len(steps)}: {current.call} writes {', '.join(current.writes)}")
