@@ -31,6 +31,7 @@ from ui import palette
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot")
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
 LOSS_POINTS = 101
+PLOT_MIN_WIDTH = 180  # three side by side still fit a 1280-wide window beside the inspector and formulas
 _PEN_WIDTH = 2.0  # at font scale 1
 _SYMBOL_SIZE = 6.0
 _TICK_PT, _LABEL_PT, _TITLE_PT = 8.0, 9.0, 10.0
@@ -81,8 +82,10 @@ class NudgeCharts(QWidget):
         self.sheet = sheet
         self.eps = 1e-3
         self.font_scale = 1.0
+        self.foreground = "k"  # ink: black on white plots, white on black ones
         self._sweep_shown: Sweep | None = None  # the Sweep behind the curves, for the readouts
         self._loss_shown: tuple[str, np.ndarray, np.ndarray, np.ndarray] | None = None  # cell, values, L, tangent
+        self._loss_axis_label = ""
 
         self._styles: list[tuple[pg.PlotDataItem, str, bool, Qt.PenStyle]] = []  # each series' look at scale 1
         self.plots: dict[str, pg.PlotWidget] = {}
@@ -128,11 +131,11 @@ class NudgeCharts(QWidget):
         plot = pg.PlotWidget()
         plot.setObjectName(name)
         plot.setBackground("w")
-        plot.setMinimumWidth(220)
+        plot.setMinimumWidth(PLOT_MIN_WIDTH)
         plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot.setMenuEnabled(True)  # the view menu, and with it the scene's Export… (PNG, SVG…)
         plot.scene().contextMenu[0].setEnabled(True)
-        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.showGrid(x=False, y=False)  # grid lines on log axes cost ~30 ms a repaint; the ticks suffice
         plot.addLegend(offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 170))
         plot.scene().sigMouseMoved.connect(partial(self._mouse_moved, name))
         labels = {
@@ -146,7 +149,7 @@ class NudgeCharts(QWidget):
         readout = QLabel("")
         readout.setObjectName(f"{name}-readout")
         readout.setWordWrap(True)
-        readout.setMinimumWidth(220)
+        readout.setMinimumWidth(PLOT_MIN_WIDTH)
         self.plots[name], self.readouts[name] = plot, readout
         column = QVBoxLayout()
         column.addWidget(plot, 1)
@@ -204,8 +207,36 @@ class NudgeCharts(QWidget):
         self.nudged_marker.setData([n.value + n.step_plus], [n.loss_plus])
         cell = cell_name(*self.sheet.inspected)
         self._loss_shown = (cell, values, losses, tangent)
-        self.plots["loss-plot"].setLabel("bottom", f"{cell} (cell units)")
+        label = f"{cell} (cell units)"
+        if self._loss_axis_label != label:  # a new label re-lays the plot out: only when it changes
+            self._loss_axis_label = label
+            self.plots["loss-plot"].setLabel("bottom", label)
         self._pages.setCurrentWidget(self._charts_page)
+        finite_errors = np.concatenate([_positive(sw.eps, sw.error(s))[1] for s in ("forward", "central")])
+        quotients = np.concatenate([sw.forward[finite_fwd], sw.central[finite_cen], [sw.analytic]])
+        log_eps = np.log10(sw.eps)
+        self._keep_in_view("fd-plot", log_eps, quotients)
+        self._keep_in_view("error-plot", log_eps, np.log10(finite_errors) if finite_errors.size else np.zeros(1))
+        self._keep_in_view("loss-plot", values, np.concatenate([losses, [n.loss_plus]]))
+
+    def _keep_in_view(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Move a plot's range only when its data leaves the view or shrinks to a small part of it.
+
+        Steady axes are easier to read while nudging, and a range that does not move
+        lets pyqtgraph reuse its drawn axes instead of laying the ticks out again."""
+        x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+        if not x.size or not y.size:
+            return
+        box = self.plots[name].getViewBox()
+        box.disableAutoRange()
+        (vx0, vx1), (vy0, vy1) = box.viewRange()
+        wanted = ((float(x.min()), float(x.max())), (float(y.min()), float(y.max())))
+        stale = False
+        for (lo, hi), (vlo, vhi) in zip(wanted, ((vx0, vx1), (vy0, vy1))):
+            span = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1e-300))
+            stale |= lo < vlo or hi > vhi or (vhi - vlo) > 4 * span
+        if stale:
+            box.setRange(xRange=wanted[0], yRange=wanted[1], padding=0.08)
 
     def clear(self) -> None:
         """Empty every curve and show the empty-state text."""
@@ -214,6 +245,7 @@ class NudgeCharts(QWidget):
             curve.setData([], [])
         self.analytic_line.setVisible(False)
         self._sweep_shown = self._loss_shown = None
+        self._loss_axis_label = ""
         for readout in self.readouts.values():
             readout.setText("")
         self._pages.setCurrentWidget(self.empty_label)
@@ -265,6 +297,19 @@ class NudgeCharts(QWidget):
         else:
             raise ValueError(f"charts can be exported as .png or .svg, not “{path}”")
 
+    def set_theme(self, dark: bool) -> None:
+        """White plots with black ink, or black plots with white ink."""
+        self.foreground = "w" if dark else "k"
+        for plot in self.plots.values():
+            plot.setBackground("k" if dark else "w")
+            legend = plot.getPlotItem().legend
+            legend.setBrush(pg.mkBrush(0, 0, 0, 170) if dark else pg.mkBrush(255, 255, 255, 170))
+            legend.setLabelTextColor(self.foreground)
+        for line in (self.eps_line, self.eps_error_line):
+            line.label.setColor(self.foreground)
+            line.label.fill = pg.mkBrush(0, 0, 0, 200) if dark else pg.mkBrush(255, 255, 255, 200)
+        self.set_font_scale(self.font_scale)
+
     def set_font_scale(self, scale: float) -> None:
         """Scale titles, axis labels, ticks, legends and pen widths together (1.0 is the default)."""
         if not (math.isfinite(scale) and scale > 0):
@@ -274,13 +319,13 @@ class NudgeCharts(QWidget):
         tick_font.setPointSizeF(_TICK_PT * scale)
         for name, plot in self.plots.items():
             item = plot.getPlotItem()
-            item.setTitle(_TITLES[name], color="k", size=f"{_TITLE_PT * scale:g}pt")
+            item.setTitle(_TITLES[name], color=self.foreground, size=f"{_TITLE_PT * scale:g}pt")
             for side in ("left", "bottom"):
                 axis = item.getAxis(side)
-                axis.setPen(pg.mkPen("k", width=scale))
-                axis.setTextPen("k")
+                axis.setPen(pg.mkPen(self.foreground, width=scale))
+                axis.setTextPen(self.foreground)
                 axis.setTickFont(tick_font)
-                axis.setLabel(axis.labelText, color="k", **{"font-size": f"{_LABEL_PT * scale:g}pt"})
+                axis.setLabel(axis.labelText, color=self.foreground, **{"font-size": f"{_LABEL_PT * scale:g}pt"})
             item.legend.setLabelTextSize(f"{_LABEL_PT * scale:g}pt")  # stored only: existing labels need setText
             for _, label in item.legend.items:
                 label.setText(label.text, size=f"{_LABEL_PT * scale:g}pt")

@@ -85,12 +85,14 @@ class FormulaPanel(QWidget):
         if self._step is not None and self._step >= len(steps):
             self._step = None  # the network changed under the stepper
         explanation = self._explanation_now()
-        self._code_html = self._listing(steps, explanation)
+        code_html = self._listing(steps, explanation)
         self._explanation_html = self._explaining(explanation)
-        self._code.setHtml(self._code_html)
+        if code_html != self._code_html:  # most edits change numbers only: the listing is laid out again only if it changed
+            self._code_html = code_html
+            self._code.setHtml(code_html)
+            if self._highlighted:
+                self._code.scrollToAnchor("current")
         self._explanation.setText(self._explanation_html)
-        if self._highlighted:
-            self._code.scrollToAnchor("current")
 
     def show_gradient(self, name: str | None, index: tuple[int, ...] = ()) -> None:
         """Explain the gradient cell ``name.g[index]`` (``"l1"`` or ``"l1.g"``) instead of the

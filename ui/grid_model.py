@@ -14,15 +14,21 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
+from gradlab.describe import describe
 from gradlab.sheet import Change, EditError, Sheet, cell_name, parse_number
 from ui import palette
 
 INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None
 VALUE_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
                Qt.ItemDataRole.BackgroundRole]
-INFLUENCE_ROLES = [Qt.ItemDataRole.BackgroundRole, INFLUENCE_ROLE]
+INFLUENCE_ROLES = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
+                   INFLUENCE_ROLE]
+
+ANSWERED = frozenset(int(r) for r in (*VALUE_ROLES, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.FontRole,
+                                       Qt.ItemDataRole.ForegroundRole, INFLUENCE_ROLE))
+INK_ON_COLOUR = QColor("#000000")
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -51,9 +57,11 @@ class TensorModel(QAbstractTableModel):
         self.base = name.removesuffix(".g")
         self.is_grad = name.endswith(".g")
         self.colour_by_sign = True
+        self.cell_font = QFont()  # the view's font; the view sets it as it is zoomed
         self.gone = False
         self._scale = 0.0
         self._update_scale()
+        self._update_flags()
         sheet.subscribe(self._on_change)
 
     def cleanup(self) -> None:
@@ -97,17 +105,22 @@ class TensorModel(QAbstractTableModel):
     # -- reading -------------------------------------------------------------------
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return self._flags if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def _update_flags(self) -> None:
+        self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if not self.is_grad and self.sheet.editable(self.base):
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+            self._flags |= Qt.ItemFlag.ItemIsEditable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if role not in ANSWERED or not index.isValid():  # views ask for a dozen roles per cell: answer fast
             return None
-        v = self._array()[self.cell(index)]
+        a = self._array()
+        v = a[index.row(), index.column()] if a.ndim == 2 else a[index.row() if self.base == "y" else index.column()]
+        if self.is_grad and not self.sheet.computed(self.name):  # stepping: this .g is not written yet
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{self.name} is not computed yet: step on through the backward pass"
+            return "" if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
             return str(int(v)) if v.dtype.kind == "i" else format_value(v)
         if role == Qt.ItemDataRole.EditRole:
@@ -120,7 +133,22 @@ class TensorModel(QAbstractTableModel):
             return self.influence(index)
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._background(index, float(v))
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font(self.influence(index))
+        if role == Qt.ItemDataRole.ForegroundRole and self.influence(index) in ("source", "influenced"):
+            return INK_ON_COLOUR  # dark text on the strong colours, in the dark theme too
         return None
+
+    def _font(self, state: str | None) -> QFont | None:
+        """Influence is never told by colour alone: the cells it moves are bold, the cells it cannot
+        move italic (and hatched), the inspected cell bold and underlined."""
+        if state is None:
+            return None
+        font = QFont(self.cell_font)
+        font.setBold(state in ("source", "influenced"))
+        font.setItalic(state == "blocked")
+        font.setUnderline(state == "source")
+        return font
 
     def influence(self, index: AnyIndex) -> str | None:
         inspected = self.sheet.inspected
@@ -156,6 +184,8 @@ class TensorModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             return str(section)
+        if role == Qt.ItemDataRole.ToolTipRole and not self.gone:
+            return describe(self.sheet.net, self.name, self.sheet.p)
         return None
 
     # -- editing -------------------------------------------------------------------
@@ -199,9 +229,13 @@ class TensorModel(QAbstractTableModel):
         if change.kind == "network":
             self.beginResetModel()
             self._update_scale()
+            self._update_flags()
             self.endResetModel()
         elif change.kind == "inspected":
             self._emit_all(INFLUENCE_ROLES)
+        elif change.kind == "step":
+            if self.is_grad:
+                self._emit_all(VALUE_ROLES)
         elif change.tensor == self.name:  # this grid was edited: only the edited block moved
             if self._update_scale():
                 self._emit_all([Qt.ItemDataRole.BackgroundRole])

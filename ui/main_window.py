@@ -27,14 +27,17 @@ from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.sheet import Change, EditError, Sheet, cell_name
 from ui import palette
+from ui.appearance import Appearance
 from ui.charts import NudgeCharts
 from ui.commands import Editor
 from ui.file_actions import FileActions
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.loss_display import LossDisplay
+from ui.network_actions import NetworkActions
 from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
+from ui.stepper import Stepper
 
 
 class MainWindow(QMainWindow):
@@ -58,16 +61,17 @@ class MainWindow(QMainWindow):
         self.charts = NudgeCharts(self.sheet)
         self.charts.set_epsilon(self.inspector.epsilon.value())
         self.formula = FormulaPanel(self.sheet)
+        self.formula.setMinimumWidth(240)
 
         bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
         inspector_scroll = QScrollArea(objectName="inspector-scroll")
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setWidgetResizable(True)
         inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for widget in (inspector_scroll, self.charts, self.formula):
             bottom.addWidget(widget)
         bottom.setStretchFactor(1, 1)
-        inspector_scroll.setMinimumWidth(self.inspector.sizeHint().width() + 16)
         self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main-splitter")
         self.main_splitter.addWidget(scroll)
         self.main_splitter.addWidget(bottom)
@@ -75,7 +79,9 @@ class MainWindow(QMainWindow):
         self.bottom_splitter = bottom
         self.setCentralWidget(self.main_splitter)
 
-        self._refresh_timer = QTimer(self, singleShot=True, interval=0)  # one redraw for a burst of changes
+        # ε slider drags come in bursts: they are coalesced into one redraw.  Edits are not: they
+        # refresh at once, so the grids and the charts repaint together in one pass.
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self.refresh)
         self._build_toolbar()
         self.status_message = QLabel(objectName="status-message")
@@ -84,6 +90,7 @@ class MainWindow(QMainWindow):
         self.menus["File"].addSeparator()
         self.menus["File"].addAction(self.quit_action)
         self.sheet.subscribe(self._on_change)
+        self.appearance = Appearance(self, self.files.preferences)
         self._sync_controls()
         self.refresh()
         self.resize(1280, 800)
@@ -108,6 +115,7 @@ class MainWindow(QMainWindow):
         self.menus["Edit"].addActions([self.undo_action, self.redo_action])
         self.menus["View"].addActions([self.gradients_action, self.colour_action])
         self.files = FileActions(self)
+        self.network_actions = NetworkActions(self)
 
         bar = QToolBar("Main", objectName="toolbar")
         bar.setMovable(False)
@@ -137,6 +145,12 @@ class MainWindow(QMainWindow):
         bar.addWidget(spacer)
         self.loss_display = LossDisplay(self.sheet)
         bar.addWidget(self.loss_display)
+        self.addToolBarBreak()
+        step_bar = QToolBar("Backward pass", objectName="stepper-bar")
+        step_bar.setMovable(False)
+        self.stepper = Stepper(self.sheet)
+        step_bar.addWidget(self.stepper)
+        self.addToolBar(step_bar)
 
     def _build_legend(self) -> None:
         legend = QLabel(objectName="influence-legend")
@@ -152,7 +166,8 @@ class MainWindow(QMainWindow):
         sheet = min(self.sheet_view.sizeHint().height() + 6, int(0.6 * total))
         self.main_splitter.setSizes([sheet, total - sheet])
         width = sum(self.bottom_splitter.sizes()) or self.width()
-        left = self.bottom_splitter.widget(0).minimumWidth()
+        left = self.inspector.sizeHint().width() + 16  # the inspector's labels grow with the zoom
+        self.bottom_splitter.widget(0).setMinimumWidth(left)
         right = max(300, width // 4)
         self.bottom_splitter.setSizes([left, width - left - right, right])
 
@@ -177,10 +192,13 @@ class MainWindow(QMainWindow):
     def say(self, text: str) -> None:
         self.status_message.setText(text)
 
-    def load_preset(self, name: str) -> None:
-        self.editor.replace(preset(name), f"load preset {name}")
-        self.files.forget_path()
+    def load_preset(self, name: str) -> bool:
+        """Load a built-in network (one undo step); False when the user cancels to keep unsaved work."""
+        if not self.files.load_network(preset(name), None, f"load preset {name}"):
+            self.say(f"Kept the current work; the {name} preset was not loaded.")
+            return False
         self.say(f"Loaded the {name} preset: {self.sheet.net.title}.")
+        return True
 
     def open_file(self, path: str | Path) -> bool:
         """Open a scenario file (``ui.file_actions``); a file that cannot be read changes nothing."""
@@ -231,10 +249,22 @@ class MainWindow(QMainWindow):
         if change.kind == "network":
             self._sync_controls()
             self.fit_panels()
+        if change.kind in ("step", "network"):
+            self._show_step()
         if change.kind == "inspected":
             self.formula.inspected_changed()
         self.loss_display.refresh()
-        self._refresh_timer.start()
+        self._refresh_timer.stop()
+        self.refresh()
+
+    def _show_step(self) -> None:
+        """While stepping, the formula panel marks the call that just ran."""
+        step = self.sheet.step
+        if not step:
+            self.formula.highlight_step(None)
+        else:
+            current = self.sheet.steps()[step - 1]
+            self.formula.highlight_step(step - 1, current.reads, current.writes)
 
     def refresh(self) -> None:
         """Redraw what depends on the inspected cell: run once after a burst of changes."""

@@ -11,10 +11,13 @@ grids sit under their tensors and can be hidden.  Views are named
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QFrame,
     QGridLayout,
@@ -26,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradlab.describe import describe
 from gradlab.sheet import Change, Sheet
-from ui.cell_delegate import CellDelegate
+from ui import palette
+from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
 
 MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
@@ -41,7 +46,13 @@ class TensorView(QTableView):
         self.setObjectName(f"grid:{model.name}")
         self.verticalHeader().setVisible(row_numbers)
         self.setModel(model)
-        self.setItemDelegate(CellDelegate(self))
+        # The current cell is the inspected one: select in the inspected cell's colour, with dark text,
+        # so the selection never hides the colours the legend explains.
+        colours = self.palette()
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            colours.setColor(group, QPalette.ColorRole.Highlight, palette.color(palette.SOURCE))
+            colours.setColor(group, QPalette.ColorRole.HighlightedText, palette.color("#000000"))
+        self.setPalette(colours)
         self.setWordWrap(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -54,8 +65,14 @@ class TensorView(QTableView):
         model.modelReset.connect(self.updateGeometry)
 
     def apply_font_metrics(self) -> None:
+        """Size the cells for the current font (called again after every zoom)."""
+        self.model().cell_font = self.font()
+        for header in (self.horizontalHeader(), self.verticalHeader()):  # Qt can miss one of two quick zooms
+            header.setFont(self.font())
         metrics = self.fontMetrics()
-        self.horizontalHeader().setDefaultSectionSize(metrics.horizontalAdvance("−0.0000") + 12)
+        bold = QFont(self.font())
+        bold.setBold(True)  # the cells an inspected cell moves are bold: they must fit too
+        self.horizontalHeader().setDefaultSectionSize(QFontMetrics(bold).horizontalAdvance("−0.0000") + 12)
         self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
         self.horizontalHeader().setMinimumSectionSize(8)
         self.verticalHeader().setMinimumSectionSize(metrics.height() + 4)
@@ -77,6 +94,14 @@ class TensorView(QTableView):
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
 
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # zoomed: cells grow with their text
+            self.apply_font_metrics()
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        close_editor_and_move(self, editor, hint, super().closeEditor)  # Enter goes down, Tab right, as in Calc
+
 
 class TensorBox(QFrame):
     """A grid with its name and shape above it."""
@@ -87,10 +112,12 @@ class TensorBox(QFrame):
         self.title = QLabel(objectName=f"title:{model.name}")
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.caption = caption
+        self.mark: str | None = None
+        self._title_html = ""
         model.modelReset.connect(self.update_title)
         self.update_title()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 4)  # room for the stepper's outline
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -100,8 +127,29 @@ class TensorBox(QFrame):
         if model.gone:
             return
         shape = "×".join(map(str, model.sheet.array(model.name).shape))
-        self.title.setText(f"<b>{model.name}</b> <span style='color:#555'>{shape}</span>")
-        self.title.setToolTip(f"{model.name}: {self.caption}, {shape}")
+        self._title_html = f"<b>{model.name}</b> <span style='color:{palette.MUTED}'>{shape}</span>"
+        self.title.setToolTip(describe(model.sheet.net, model.name, model.sheet.p))
+        self.set_mark(self.mark)
+
+    def set_mark(self, mark: str | None) -> None:
+        """Outline the grid while stepping: ``"read"`` or ``"written"`` by the current step, or nothing.
+        The title says it too, so the outline's colour is never the only cue."""
+        self.mark = mark
+        colour = {"read": palette.READ, "written": palette.WRITTEN}.get(mark or "")
+        self.update()
+        suffix = {"read": " ◀ read", "written": " ✎ written"}.get(mark or "", "")
+        self.title.setText(self._title_html + (f" <b style='color:{colour}'>{suffix}</b>" if suffix else ""))
+
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.mark:  # read: a dashed outline; written: a solid one
+            painter = QPainter(self)
+            pen = QPen(palette.color(palette.READ if self.mark == "read" else palette.WRITTEN), 3)
+            pen.setStyle(Qt.PenStyle.DashLine if self.mark == "read" else Qt.PenStyle.SolidLine)
+            painter.setPen(pen)
+            painter.drawRect(self.rect().adjusted(1, 1, -2, -2))
+            painter.end()
 
 
 class SheetView(QWidget):
@@ -115,6 +163,7 @@ class SheetView(QWidget):
         self.sheet, self._edit = sheet, edit
         self.models: dict[str, TensorModel] = {}
         self.views: dict[str, TensorView] = {}
+        self.boxes: dict[str, TensorBox] = {}
         self.gradient_boxes: list[TensorBox] = []
         self._layout_key: tuple | None = None
         self._content: QWidget | None = None
@@ -126,6 +175,18 @@ class SheetView(QWidget):
     def _on_change(self, change: Change) -> None:
         if change.kind == "network":
             self.rebuild()
+        if change.kind in ("network", "step"):
+            self.mark_step()
+
+    def mark_step(self) -> None:
+        """Outline what the backward pass's current step reads and what it writes."""
+        step = self.sheet.step
+        current = self.sheet.steps()[step - 1] if step else None
+        for name, box in self.boxes.items():
+            if current is None:
+                box.set_mark(None)
+            else:
+                box.set_mark("written" if name in current.writes else "read" if name in current.reads else None)
 
     def layout_key(self) -> tuple:
         net = self.sheet.net
@@ -151,6 +212,7 @@ class SheetView(QWidget):
         self._outer.addWidget(self._content)
         self.models.clear()
         self.views.clear()
+        self.boxes.clear()
         self.gradient_boxes.clear()
         col = 0
         self._stage(col, "input", [("x", "the batch: one row per example")])
@@ -170,8 +232,7 @@ class SheetView(QWidget):
         self._grid.setRowStretch(3, 1)
 
     def _heading(self, col: int, caption: str, span: int = 1) -> None:
-        head = QLabel(caption, objectName=f"stage:{col}")
-        head.setStyleSheet("font-family: monospace; font-weight: bold")
+        head = QLabel(f"<b><span style='font-family:monospace'>{html.escape(caption)}</span></b>", objectName=f"stage:{col}")
         self._grid.addWidget(head, 0, col, 1, span)
 
     def _stage(self, col: int, caption: str | None, tensors: list[tuple[str, str]], gradients: bool = True) -> None:
@@ -197,6 +258,8 @@ class SheetView(QWidget):
         box = TensorBox(model, caption, row_numbers=base == "x" or base in self.sheet.net.inputs())
         self.models[name] = model
         self.views[name] = box.view
+        self.boxes[name] = box
+        GridClipboard(box.view, model, self._edit, self.message.emit)  # keys, copy and paste, context menu
         box.view.selectionModel().currentChanged.connect(lambda current, _prev, n=name: self._current(n, current))
         return box
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 import gradlab
 from gradlab.finite_diff import Sweep
 from gradlab.sheet import Sheet
-from ui.charts import EMPTY_TEXT, PLOT_NAMES, NudgeCharts, loss_half_width
+from ui.charts import EMPTY_TEXT, PLOT_MIN_WIDTH, PLOT_NAMES, NudgeCharts, loss_half_width
 
 CURVES = ("forward_curve", "central_curve", "forward_error_curve", "central_error_curve",
           "loss_curve", "tangent_curve", "current_marker", "nudged_marker")
@@ -36,7 +36,7 @@ def test_three_named_plots_side_by_side(qtbot):
     charts = make_charts(qtbot)
     for name in PLOT_NAMES:
         plot = charts.findChild(pg.PlotWidget, name)
-        assert plot is charts.plots[name] and plot.minimumWidth() == 220
+        assert plot is charts.plots[name] and plot.minimumWidth() == PLOT_MIN_WIDTH == 180
         assert plot.getPlotItem().titleLabel.text and plot.getPlotItem().legend is not None
     assert charts.plots["fd-plot"].getPlotItem().getAxis("bottom").logMode
     error_item = charts.plots["error-plot"].getPlotItem()

@@ -1,0 +1,259 @@
+"""The Network menu, as a spreadsheet inserts and deletes rows and columns, and Edit ▸ Copy as script.
+
+Each reshape acts where the selected cell is: a cell of x stands for a batch row
+and an input, a cell of w1 for an input and a unit of layer 1, a cell of out or
+y for a batch row and an output, and so on (``locate``).  An action is enabled
+only when the selected cell stands for what it needs, and its text says where it
+will act ("Remove hidden unit 2 from layer 1").  The new network comes from
+``gradlab.reshape`` and goes on the undo stack as one step named for what it
+did; a reshape the core refuses changes nothing, and its sentence goes to the
+status bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QDialog, QInputDialog, QMenu
+from shiboken6 import isValid
+
+from gradlab import reshape
+from gradlab.code_export import numpy_script, torch_script
+from gradlab.network import Network
+from gradlab.presets import random_network
+from gradlab.sheet import Change
+from ui.new_network_dialog import NewNetworkDialog
+
+MAX_LAYER_WIDTH = 100_000
+
+
+@dataclass(frozen=True)
+class Position:
+    """What a selected cell stands for in the network's structure; None where it stands for nothing of that kind."""
+
+    row: int | None = None  # a batch row: a row of x, y and every layer's output
+    input: int | None = None  # a column of x, a row of w1
+    layer: int | None = None  # the linear layer whose parameters or output hold the cell; 0 for x
+    unit: int | None = None  # a unit of that layer, when it is a hidden layer
+    output: int | None = None  # a column of the last layer's parameters, of out and of y
+    linear_layers: int = 0
+
+
+def locate(net: Network, name: str, cell: tuple[int, ...]) -> Position:
+    """What the cell ``name[cell]`` (a value or a ``.g``) stands for in ``net``."""
+    base = name.removesuffix(".g")
+    kinds = [layer.kind for layer in net.layers]
+    n_linear = kinds.count("linear")
+    if base == "x":
+        return Position(row=cell[0], input=cell[1], layer=0, linear_layers=n_linear)
+    if base == "y":
+        return Position(row=cell[0], output=cell[1] if len(cell) == 2 else None, linear_layers=n_linear)
+    row = inp = None
+    if base in net.parameters():
+        layer, column = int(base[1:]), cell[-1]  # w: its column is a unit; b: its entry is
+        if base.startswith("w") and layer == 1:
+            inp = cell[0]
+    else:  # an activation or out: the units of the last linear layer before it
+        position = net.activations().index(base)
+        layer, row, column = kinds[:position + 1].count("linear"), cell[0], cell[1]
+        if layer == 0:  # an activation straight after x keeps x's columns
+            inp = column
+    return Position(row, inp, layer, column if 1 <= layer < n_linear else None,
+                    column if layer == n_linear else None, n_linear)
+
+
+@dataclass(frozen=True)
+class Reshape:
+    """One Network menu entry: its text while nothing is selected, its text for a position (None: it does not
+    apply there), and what it builds, a new network and the name of the undo step (None: the user cancelled)."""
+
+    key: str
+    idle: str
+    label: Callable[[Position], str | None]
+    build: Callable[[Network, Position], tuple[Network, str] | None]
+
+
+def _sentence(text: str) -> str:
+    return f"{text[0].upper()}{text[1:]}." if text else text
+
+
+class NetworkActions(QObject):
+    """Network ▸ New Network…, the reshapes, Randomise weights; Edit ▸ Copy as NumPy / PyTorch script.
+
+    A QObject child of the main window, so its connections end with the window."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.selected: tuple[str, tuple[int, ...]] | None = None
+        self.seed = 0  # each Randomise uses the next seed, and says which
+        edit = window.menus["Edit"]
+        edit.addSeparator()
+        self.numpy_script_action = self._add(edit, "Copy as &NumPy script", "copy-numpy-script", lambda: self.copy_script("numpy"))
+        self.torch_script_action = self._add(edit, "Copy as &PyTorch script", "copy-torch-script", lambda: self.copy_script("torch"))
+        menu = window.menus["Network"]
+        self.new_action = self._add(menu, "&New Network…", "new-network", self.new_network)
+        self.reshapes: dict[str, tuple[Reshape, QAction]] = {}
+        for group in self._reshapes():
+            menu.addSeparator()
+            for spec in group:
+                action = self._add(menu, spec.idle, spec.key, lambda _=False, s=spec: self.apply(s))
+                self.reshapes[spec.key] = (spec, action)
+        menu.addSeparator()
+        self.randomise_action = self._add(menu, "&Randomise weights (Kaiming)", "randomise-weights", self.randomise)
+        self.randomise_action.setStatusTip("New weights, normal with standard deviation sqrt(2 / inputs); the biases stay")
+        window.sheet_view.cell_selected.connect(self._cell_selected)
+        window.sheet.subscribe(self._on_change)
+        self._update()
+
+    def _add(self, menu: QMenu, text: str, key: str, slot: Callable) -> QAction:
+        action = QAction(text, self.window, objectName=key)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _reshapes(self) -> list[list[Reshape]]:
+        def at(p: Position, value: int | None, text: str) -> str | None:
+            return text.format(p=p) if value is not None else None
+
+        return [[
+            Reshape("add-batch-row", "Add batch row", lambda p: at(p, p.row, "Add batch row after row {p.row}"),
+                    lambda net, p: (reshape.add_batch_row(net, p.row + 1), f"add batch row {p.row + 1}")),
+            Reshape("remove-batch-row", "Remove batch row", lambda p: at(p, p.row, "Remove batch row {p.row}"),
+                    lambda net, p: (reshape.remove_batch_row(net, p.row), f"remove batch row {p.row}")),
+        ], [
+            Reshape("add-input", "Add input", lambda p: at(p, p.input, "Add input after input {p.input}"),
+                    lambda net, p: (reshape.add_input(net, p.input + 1), f"add input {p.input + 1}")),
+            Reshape("remove-input", "Remove input", lambda p: at(p, p.input, "Remove input {p.input}"),
+                    lambda net, p: (reshape.remove_input(net, p.input), f"remove input {p.input}")),
+        ], [
+            Reshape("add-hidden-unit", "Add hidden unit",
+                    lambda p: at(p, p.unit, "Add hidden unit after unit {p.unit} of layer {p.layer}"),
+                    lambda net, p: (reshape.add_hidden_unit(net, p.layer, p.unit + 1),
+                                    f"add hidden unit {p.unit + 1} to layer {p.layer}")),
+            Reshape("remove-hidden-unit", "Remove hidden unit",
+                    lambda p: at(p, p.unit, "Remove hidden unit {p.unit} from layer {p.layer}"),
+                    lambda net, p: (reshape.remove_hidden_unit(net, p.layer, p.unit),
+                                    f"remove hidden unit {p.unit} from layer {p.layer}")),
+        ], [
+            Reshape("add-output", "Add output", lambda p: at(p, p.output, "Add output after output {p.output}"),
+                    lambda net, p: (reshape.add_output(net, p.output + 1), f"add output {p.output + 1}")),
+            Reshape("remove-output", "Remove output", lambda p: at(p, p.output, "Remove output {p.output}"),
+                    lambda net, p: (reshape.remove_output(net, p.output), f"remove output {p.output}")),
+        ], [
+            Reshape("add-layer", "Add layer…", self._add_layer_label, self._add_layer),
+            Reshape("remove-layer", "Remove layer",
+                    lambda p: at(p, p.layer if p.layer and p.layer < p.linear_layers else None, "Remove layer {p.layer}"),
+                    lambda net, p: (reshape.remove_layer(net, p.layer), f"remove layer {p.layer}")),
+        ]]
+
+    @staticmethod
+    def _layer_name(layer: int | None) -> str:
+        return "x" if layer == 0 else f"layer {layer}"
+
+    def _add_layer_label(self, p: Position) -> str | None:
+        """A layer goes after x or a hidden layer; after the last linear layer would be after the output."""
+        if p.layer is None or p.layer >= p.linear_layers:
+            return None
+        return f"Add layer after {self._layer_name(p.layer)}…"
+
+    def _add_layer(self, net: Network, p: Position) -> tuple[Network, str] | None:
+        """Ask for the new layer's width: its input's width by default, which makes it start as the identity."""
+        linear = [k for k, layer in enumerate(net.layers) if layer.kind == "linear"]
+        following = net.layers[linear[p.layer]]  # the linear layer that will read the new one
+        after = linear[p.layer - 1] + 1 if p.layer else None
+        activation = net.layers[after].kind if after is not None and net.layers[after].kind != "linear" else "relu"
+        where = self._layer_name(p.layer)
+        width, ok = QInputDialog.getInt(self.window, "Add a layer", f"Units in the new {activation} layer after {where}:",
+                                        following.w.shape[0], 1, MAX_LAYER_WIDTH, 1)
+        if not ok:
+            return None
+        return reshape.add_layer(net, p.layer, width, activation), f"add layer {p.layer + 1} ({width} units) after {where}"
+
+    # -- following the selection ------------------------------------------------------------
+
+    def _cell_selected(self, name: str, cell: tuple[int, ...]) -> None:
+        self.selected = (name, tuple(cell))
+        self._update()
+
+    def _on_change(self, change: Change) -> None:
+        if not isValid(self):  # the window is gone but its sheet lives on
+            self.window.sheet.unsubscribe(self._on_change)
+            return
+        if change.kind == "network":  # the grids start over with nothing selected
+            self.selected = None
+            self._update()
+
+    def position(self) -> Position | None:
+        return None if self.selected is None else locate(self.window.sheet.net, *self.selected)
+
+    def _update(self) -> None:
+        position = self.position()
+        for spec, action in self.reshapes.values():
+            text = None if position is None else spec.label(position)
+            action.setText(text or spec.idle)
+            action.setEnabled(text is not None)
+
+    def _select(self, name: str, cell: tuple[int, ...]) -> None:
+        """Select ``name[cell]`` again in the new grids, if it still exists, so the next action acts there too."""
+        view = self.window.sheet_view.views.get(name)
+        shape = self.window.sheet.array(name).shape if view is not None else ()
+        if len(shape) == len(cell) and all(0 <= i < n for i, n in zip(cell, shape)):
+            view.setCurrentIndex(self.window.sheet_view.models[name].model_index(cell))
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def apply(self, spec: Reshape) -> None:
+        position, selected = self.position(), self.selected
+        if position is None or spec.label(position) is None:
+            self.window.say(f"{spec.idle.rstrip('…')}: select a cell first, and the action works where it is.")
+            return
+        try:
+            built = spec.build(self.window.sheet.net, position)
+        except ValueError as e:
+            self.window.say(_sentence(str(e)))
+            return
+        if built is not None:
+            self._replace(*built)
+            self._select(*selected)
+
+    def _replace(self, net: Network, text: str) -> None:
+        self.window.editor.replace(net, text)
+        self.window.say(_sentence(text))
+
+    def randomise(self) -> None:
+        """New Kaiming weights from the next seed: the very weights New Network gives these widths with that seed."""
+        net = self.window.sheet.net
+        linear = [layer for layer in net.layers if layer.kind == "linear"]
+        widths = [linear[0].w.shape[0]] + [layer.w.shape[1] for layer in linear]
+        fresh = random_network(widths, batch=1, seed=self.seed, init="kaiming", dtype=net.dtype.name)
+        out = net.copy()
+        fresh_linear = [layer for layer in fresh.layers if layer.kind == "linear"]
+        for layer, new in zip((layer for layer in out.layers if layer.kind == "linear"), fresh_linear):
+            layer.w = new.w
+        self._replace(out, f"randomise the weights (Kaiming, seed {self.seed})")
+        self.seed += 1
+
+    def new_network(self) -> None:
+        dialog = NewNetworkDialog(self.window, self.window.sheet.net)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            net = dialog.network()
+        finally:
+            dialog.deleteLater()
+        self._replace(net, f"new network: {net.title}")
+        self.window.files.forget_path()
+
+    def copy_script(self, flavour: str) -> None:
+        """The whole network as a runnable script, onto the clipboard."""
+        net = self.window.sheet.net
+        QGuiApplication.clipboard().setText(numpy_script(net) if flavour == "numpy" else torch_script(net))
+        if flavour == "numpy":
+            self.window.say("Copied a NumPy script of this network: run it and it prints this loss and every gradient, "
+                            "bit for bit.")
+        else:
+            self.window.say("Copied a PyTorch script of this network: run it and autograd prints the loss and every gradient.")

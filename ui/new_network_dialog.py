@@ -1,0 +1,196 @@
+"""Network ▸ New Network…: sizes, an activation per hidden layer, the loss, the precision and the initial weights.
+
+Every field is checked as it is typed: while a size is impossible (empty, not a
+whole number, 0, or a network too large to show) OK is disabled and one
+sentence under the fields says what to change.  The network itself is built by
+the core, ``gradlab.presets.random_network``, with ``gradlab.reshape.set_activation``
+for each hidden layer whose activation differs from the first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradlab import reshape
+from gradlab.layers import ACTIVATIONS
+from gradlab.losses import LOSSES, REDUCTIONS
+from gradlab.network import Network
+from gradlab.presets import random_network
+from gradlab.scenario import DTYPES
+
+MAX_CELLS = 10_000_000  # every value and gradient the sheet shows; far beyond what a person reads
+INITS = {"seeded random": "random", "Kaiming": "kaiming", "zeros": "zeros"}
+
+
+def _whole(text: str, what: str) -> int:
+    text = text.strip()
+    if not text:
+        raise ValueError(f"Type {what}.")
+    if not re.fullmatch(r"[+-]?\d{1,12}", text):
+        raise ValueError(f"{what[0].upper()}{what[1:]} must be a whole number, like 4, not “{text[:20]}”.")
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{what[0].upper()}{what[1:]} must be at least 1, not {value}.")
+    return value
+
+
+def read_sizes(batch: str, inputs: str, hidden: str, outputs: str, loss: str) -> tuple[int, list[int]]:
+    """The batch size and the layer widths (inputs first) the texts ask for, or ``ValueError`` with one sentence."""
+    rows = _whole(batch, "the batch size")
+    widths = [_whole(inputs, "the number of inputs")]
+    hidden = hidden.strip(" \t,;")  # "8, 8," while typing the next width
+    for k, part in enumerate(re.split(r"[\s,;]+", hidden) if hidden else [], start=1):
+        widths.append(_whole(part, f"the width of hidden layer {k}"))
+    widths.append(_whole(outputs, "the number of outputs"))
+    if loss == "cross_entropy" and widths[-1] < 2:
+        raise ValueError("cross_entropy needs at least 2 outputs, one per class.")
+    cells = grid_cells(rows, widths, loss)
+    if cells > MAX_CELLS:
+        raise ValueError(f"That network would have {cells:,} cells in its grids, more than the {MAX_CELLS:,} "
+                         "GradLab can show; make it smaller.")
+    return rows, widths
+
+
+def grid_cells(batch: int, widths: list[int], loss: str) -> int:
+    """Every cell the sheet shows: x, the parameters and each layer's outputs with their gradients, and y."""
+    parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(widths, widths[1:]))
+    outputs = batch * (2 * sum(widths[1:-1]) + widths[-1])  # each hidden layer's linear output and its activation
+    y = batch if loss == "cross_entropy" else batch * widths[-1]
+    return 2 * (batch * widths[0] + parameters + outputs) + y
+
+
+class NewNetworkDialog(QDialog):
+    """Ask for a new network; ``network()`` builds it once OK is enabled (``problem()`` is None)."""
+
+    def __init__(self, parent: QWidget | None = None, like: Network | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New Network")
+        self.batch = QLineEdit("4", objectName="new-batch")
+        self.inputs = QLineEdit("3", objectName="new-inputs")
+        self.hidden = QLineEdit("4", objectName="new-hidden")
+        self.hidden.setPlaceholderText("none: a single linear layer")
+        self.hidden.setToolTip("The width of each hidden layer, separated by commas: 8, 8 makes two layers of 8 units")
+        self.outputs = QLineEdit("1", objectName="new-outputs")
+        self.activations: list[QComboBox] = []
+        self.activation_row = QHBoxLayout()
+        self.loss = self._combo("new-loss", LOSSES)
+        self.reduction = self._combo("new-reduction", REDUCTIONS)
+        self.dtype = self._combo("new-dtype", DTYPES)
+        self.init = self._combo("new-init", list(INITS))
+        self.init.setToolTip("Seeded random: standard normal weights; Kaiming: scaled by sqrt(2 / inputs); zeros: all 0")
+        self.seed = QSpinBox(objectName="new-seed", minimum=0, maximum=2**31 - 1)
+        self.problem_label = QLabel(objectName="new-network-message", wordWrap=True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+        form = QFormLayout()
+        form.addRow("Batch rows", self.batch)
+        form.addRow("Inputs", self.inputs)
+        form.addRow("Hidden layer widths", self.hidden)
+        form.addRow("Their activations", self.activation_row)
+        form.addRow("Outputs", self.outputs)
+        form.addRow("Loss", self.loss)
+        form.addRow("Loss over the batch", self.reduction)
+        form.addRow("Precision", self.dtype)
+        form.addRow("Initial weights", self.init)
+        form.addRow("Seed", self.seed)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem_label)
+        layout.addWidget(self.buttons)
+
+        if like is not None:
+            self._copy_shape(like)
+        for field in (self.batch, self.inputs, self.hidden, self.outputs):
+            field.textChanged.connect(self.validate)
+        self.loss.currentIndexChanged.connect(self.validate)
+        self.validate()
+
+    def _combo(self, name: str, items) -> QComboBox:
+        box = QComboBox(objectName=name)
+        box.addItems(list(items))
+        return box
+
+    def _copy_shape(self, net: Network) -> None:
+        """Start from the open network's sizes and settings."""
+        linear = [k for k, layer in enumerate(net.layers) if layer.kind == "linear"]
+        widths = [net.layers[k].w.shape[1] for k in linear]
+        self.batch.setText(str(net.batch))
+        self.inputs.setText(str(net.x.shape[1]))
+        self.hidden.setText(", ".join(map(str, widths[:-1])))
+        self.outputs.setText(str(widths[-1]))
+        after = [net.layers[k + 1].kind if k + 1 < len(net.layers) and net.layers[k + 1].kind != "linear" else "relu"
+                 for k in linear[:-1]]
+        self._sync_activations(len(after))
+        for box, kind in zip(self.activations, after):
+            box.setCurrentText(kind)
+        for box, value in ((self.loss, net.loss), (self.reduction, net.reduction), (self.dtype, net.dtype.name)):
+            box.setCurrentText(value)
+
+    def _sync_activations(self, count: int) -> None:
+        """One activation box per hidden layer; boxes already there keep their choice."""
+        while len(self.activations) < count:
+            box = self._combo(f"new-activation-{len(self.activations) + 1}", ACTIVATIONS)
+            box.setToolTip(f"The activation after hidden layer {len(self.activations) + 1}")
+            self.activations.append(box)
+            self.activation_row.addWidget(box)
+        while len(self.activations) > count:
+            box = self.activations.pop()
+            self.activation_row.removeWidget(box)
+            box.deleteLater()
+
+    # -- reading the fields --------------------------------------------------------------
+
+    def sizes(self) -> tuple[int, list[int]]:
+        """The batch size and widths, inputs first; ``ValueError`` with one sentence while they are impossible."""
+        return read_sizes(self.batch.text(), self.inputs.text(), self.hidden.text(), self.outputs.text(),
+                          self.loss.currentText())
+
+    def problem(self) -> str | None:
+        try:
+            self.sizes()
+        except ValueError as e:
+            return str(e)
+        return None
+
+    def validate(self) -> None:
+        try:
+            batch, widths = self.sizes()
+        except ValueError as e:
+            self.problem_label.setText(str(e))
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            return
+        self._sync_activations(len(widths) - 2)
+        self.problem_label.setText(f"x is {batch}×{widths[0]}, then layers of {' → '.join(map(str, widths[1:]))} units: "
+                                   f"{grid_cells(batch, widths, self.loss.currentText()):,} cells in all.")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+
+    def accept(self) -> None:
+        if self.problem() is None:  # Enter in a field must not get past a disabled OK
+            super().accept()
+
+    def network(self) -> Network:
+        """The network the fields describe, built by the core."""
+        batch, widths = self.sizes()
+        kinds = [box.currentText() for box in self.activations]
+        net = random_network(widths, batch, kinds[0] if kinds else "relu", self.loss.currentText(),
+                             self.reduction.currentText(), self.dtype.currentText(), self.seed.value(),
+                             INITS[self.init.currentText()])
+        for k, kind in enumerate(kinds):  # random_network puts one activation after each hidden linear layer
+            if net.layers[2 * k + 1].kind != kind:
+                net = reshape.set_activation(net, 2 * k + 1, kind)
+        return net
