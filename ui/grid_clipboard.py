@@ -109,13 +109,13 @@ def selection(view: QTableView) -> Selection | None:
 class GridClipboard(QObject):
     """Copy, paste, Delete, Enter and the context menu of one grid; a child of the view, so it goes with it.
 
-    ``edit`` is what ``SheetView`` was given to edit one cell, ``Editor.set_cell``; its
-    ``Editor`` writes whole blocks as one undo step.  ``say`` puts a sentence in the status bar."""
+    ``write_block`` is ``Editor.set_block``: a whole block as one undo step.  ``say`` puts a
+    sentence in the status bar."""
 
-    def __init__(self, view: QTableView, model: TensorModel, edit: Callable, say: Callable[[str], None]):
+    def __init__(self, view: QTableView, model: TensorModel, write_block: WriteBlock, say: Callable[[str], None]):
         super().__init__(view)
         self.view, self.model, self.say = view, model, say
-        self.write_block: WriteBlock | None = getattr(getattr(edit, "__self__", None), "set_block", None)
+        self.write_block = write_block
         self.copy_action = self._action("&Copy", "copy", self.copy, [QKeySequence.StandardKey.Copy])
         self.paste_action = self._action("&Paste", "paste", self.paste, [QKeySequence.StandardKey.Paste])
         self.zero_action = self._action("Set to &0", "zero", self.set_to_zero,
@@ -204,7 +204,7 @@ class GridClipboard(QObject):
             self._fill(chosen, 0.0, "set {} to 0", "Set {} to 0.", "Nothing set to 0")
 
     def _writable_selection(self, refusal: str) -> Selection | None:
-        if not self.editable or self.write_block is None:
+        if not self.editable:
             self.say(f"{refusal}: {read_only_reason(self.model)}.")
             return None
         chosen = selection(self.view)

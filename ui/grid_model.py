@@ -150,6 +150,11 @@ class TensorModel(QAbstractTableModel):
         font.setUnderline(state == "source")
         return font
 
+    def text_for_editing(self, index: AnyIndex) -> str:
+        """What an editor opens with: every digit of the cell, in its own dtype."""
+        v = self._array()[self.cell(index)]
+        return str(int(v)) if v.dtype.kind == "i" else full_precision(v)
+
     def influence(self, index: AnyIndex) -> str | None:
         inspected = self.sheet.inspected
         if self.is_grad or inspected is None:

@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.sheet, self.undo_stack)
 
-        self.sheet_view = SheetView(self.sheet, self.editor.set_cell)
+        self.sheet_view = SheetView(self.sheet, self.editor)
         self.sheet_view.message.connect(self.say)
         self.sheet_view.cell_selected.connect(self._cell_selected)
         scroll = QScrollArea(objectName="sheet-scroll")
@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
         self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_stack.createRedoAction(self, "Redo")
-        self.redo_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Redo), QKeySequence("Ctrl+Y")])
+        # StandardKey.Redo is one binding per platform (Ctrl+Y here): name both that spreadsheets use
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.gradients_action = QAction("Show &gradients", self, checkable=True, checked=True, objectName="show-gradients")
         self.gradients_action.setToolTip("Show the .g grid under every tensor")
         self.gradients_action.toggled.connect(self.sheet_view.show_gradients)
@@ -126,7 +127,7 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a built-in network")
         self.preset_box.activated.connect(lambda i: self.load_preset(self.preset_box.itemText(i)))
         bar.addWidget(self.preset_box)
-        bar.addActions([self.files.open_action, self.files.save_as_action, self.undo_action, self.redo_action])
+        bar.addActions([self.files.open_action, self.files.save_action, self.undo_action, self.redo_action])
         bar.addSeparator()
         bar.addWidget(QLabel(" Loss over the batch "))
         self.reduction_box = QComboBox(objectName="reduction")
@@ -186,6 +187,9 @@ class MainWindow(QMainWindow):
         for box, value in ((self.reduction_box, net.reduction), (self.dtype_box, net.dtype.name)):
             with signals_blocked(box):
                 box.setCurrentText(value)
+        shown = next((name for name, data in PRESETS.items() if data["title"] == net.title), "")
+        with signals_blocked(self.preset_box):  # the picker names the preset on screen, or nothing
+            self.preset_box.setCurrentIndex(self.preset_box.findText(shown))
 
     # -- what the user does ------------------------------------------------------------
 
@@ -196,6 +200,7 @@ class MainWindow(QMainWindow):
         """Load a built-in network (one undo step); False when the user cancels to keep unsaved work."""
         if not self.files.load_network(preset(name), None, f"load preset {name}"):
             self.say(f"Kept the current work; the {name} preset was not loaded.")
+            self._sync_controls()
             return False
         self.say(f"Loaded the {name} preset: {self.sheet.net.title}.")
         return True

@@ -245,8 +245,11 @@ class NetworkActions(QObject):
             net = dialog.network()
         finally:
             dialog.deleteLater()
-        self._replace(net, f"new network: {net.title}")
-        self.window.files.forget_path()
+        # a new scenario, as File ▸ Open: one undo step that forgets the file, after the unsaved-work question
+        if self.window.files.load_network(net, None, f"new network: {net.title}"):
+            self.window.say(f"New network: {net.title}.")
+        else:
+            self.window.say("Kept the current work; the new network was not made.")
 
     def copy_script(self, flavour: str) -> None:
         """The whole network as a runnable script, onto the clipboard."""

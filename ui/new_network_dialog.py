@@ -39,8 +39,10 @@ def _whole(text: str, what: str) -> int:
     text = text.strip()
     if not text:
         raise ValueError(f"Type {what}.")
-    if not re.fullmatch(r"[+-]?\d{1,12}", text):
+    if not re.fullmatch(r"[+-]?\d+", text):
         raise ValueError(f"{what[0].upper()}{what[1:]} must be a whole number, like 4, not “{text[:20]}”.")
+    if len(text.lstrip("+-")) > 12:
+        raise ValueError(f"{what[0].upper()}{what[1:]} is far too large: it has {len(text.lstrip('+-'))} digits.")
     value = int(text)
     if value < 1:
         raise ValueError(f"{what[0].upper()}{what[1:]} must be at least 1, not {value}.")

@@ -12,7 +12,6 @@ grids sit under their tensors and can be hidden.  Views are named
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
@@ -32,6 +31,8 @@ from PySide6.QtWidgets import (
 from gradlab.describe import describe
 from gradlab.sheet import Change, Sheet
 from ui import palette
+from ui.cell_editor import CellEditor
+from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
 
@@ -46,6 +47,7 @@ class TensorView(QTableView):
         self.setObjectName(f"grid:{model.name}")
         self.verticalHeader().setVisible(row_numbers)
         self.setModel(model)
+        self.setItemDelegate(CellEditor(self))
         # The current cell is the inspected one: select in the inspected cell's colour, with dark text,
         # so the selection never hides the colours the legend explains.
         colours = self.palette()
@@ -158,9 +160,9 @@ class SheetView(QWidget):
     message = Signal(str)
     cell_selected = Signal(str, tuple)  # tensor name (``w1`` or ``w1.g``) and the cell
 
-    def __init__(self, sheet: Sheet, edit: Callable[[str, tuple[int, ...], float], None], parent=None):
+    def __init__(self, sheet: Sheet, editor: Editor, parent=None):
         super().__init__(parent)
-        self.sheet, self._edit = sheet, edit
+        self.sheet, self.editor = sheet, editor
         self.models: dict[str, TensorModel] = {}
         self.views: dict[str, TensorView] = {}
         self.boxes: dict[str, TensorBox] = {}
@@ -251,7 +253,7 @@ class SheetView(QWidget):
         self._grid.addLayout(grads, 2, col)
 
     def _box(self, name: str, caption: str) -> TensorBox:
-        model = TensorModel(self.sheet, name, self._edit, self)
+        model = TensorModel(self.sheet, name, self.editor.set_cell, self)
         model.message.connect(self.message)
         base = name.removesuffix(".g")
         # rows of x, l1, …, out and y are the same batch rows, side by side: x alone numbers them
@@ -259,7 +261,7 @@ class SheetView(QWidget):
         self.models[name] = model
         self.views[name] = box.view
         self.boxes[name] = box
-        GridClipboard(box.view, model, self._edit, self.message.emit)  # keys, copy and paste, context menu
+        GridClipboard(box.view, model, self.editor.set_block, self.message.emit)  # keys, copy, paste, context menu
         box.view.selectionModel().currentChanged.connect(lambda current, _prev, n=name: self._current(n, current))
         return box
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QPushButton
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
 
 from gradlab import nudge, preset, run, save
 from tests.ui.conftest import DISPLAY, EDIT, cell, grid, label, number
@@ -157,3 +157,35 @@ def test_window_constructs_with_no_arguments(qtbot):
     w = MainWindow()
     qtbot.addWidget(w)
     assert w.sheet.net.title == preset("lesson").title
+
+
+def open_editor(view) -> QLineEdit:
+    """The editor now open on the view (a closed one may linger until Qt deletes it)."""
+    (editor,) = [e for e in view.findChildren(QLineEdit) if e.isVisible()]
+    return editor
+
+
+def test_typing_into_a_cell_keeps_every_digit_and_negative_numbers(window, qtbot):
+    view = grid(window, "w1")
+    view.setFocus()
+    view.setCurrentIndex(cell(window, "w1", 1, 1))
+    for text, value in (("5.125", 5.125), ("-0.123456789012", -0.123456789012), ("1e-7", 1e-7), ("-2.5", -2.5)):
+        qtbot.keyClick(view, Qt.Key.Key_F2)
+        editor = open_editor(view)
+        assert editor.text() == repr(float(window.sheet.net.layers[0].w[1, 1]))  # opens with every digit
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)  # Qt commits on its next event loop turn
+        qtbot.waitUntil(lambda v=value: window.sheet.net.layers[0].w[1, 1] == v)
+        view.setCurrentIndex(cell(window, "w1", 1, 1))
+
+
+def test_typing_replaces_the_cell_as_in_a_spreadsheet(window, qtbot):
+    view = grid(window, "x")
+    view.setFocus()
+    view.setCurrentIndex(cell(window, "x", 2, 2))
+    qtbot.keyClick(view, "-")  # the first key opens an editor holding just that key …
+    assert open_editor(view).text() == "-"
+    qtbot.keyClicks(open_editor(view), "7.25")  # … and the rest go where the focus now is
+    qtbot.keyClick(open_editor(view), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.sheet.net.x[2, 2] == -7.25)
