@@ -103,8 +103,9 @@ class NudgeCharts(QWidget):
         self._analytic_key = self._curve(fd, "analytic", palette.ANALYTIC, in_plot=False)
         self._analytic_key.visibleChanged.connect(lambda: self.analytic_line.setVisible(self._analytic_key.isVisible()))
         self.eps_line = self._eps_marker(fd)
-        self.forward_error_curve = self._curve(err, "forward", palette.FORWARD, symbol="o")
-        self.central_error_curve = self._curve(err, "central", palette.CENTRAL, symbol="s")
+        # lines alone here: the ΔL/Δε plot already marks each sampled ε, and symbols cost a frame budget
+        self.forward_error_curve = self._curve(err, "forward", palette.FORWARD)
+        self.central_error_curve = self._curve(err, "central", palette.CENTRAL, style=Qt.PenStyle.DashLine)
         self.eps_error_line = self._eps_marker(err)
         self.loss_curve = self._curve(loss, "L", palette.GREY)
         self.tangent_curve = self._curve(loss, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)

@@ -57,12 +57,53 @@ class TensorModel(QAbstractTableModel):
         self.base = name.removesuffix(".g")
         self.is_grad = name.endswith(".g")
         self.colour_by_sign = True
+        self._a = sheet.array(name)
+        self._fonts: dict[str, QFont] = {}
         self.cell_font = QFont()  # the view's font; the view sets it as it is zoomed
         self.gone = False
         self._scale = 0.0
         self._update_scale()
         self._update_flags()
+        self._update_states()
         sheet.subscribe(self._on_change)
+
+    @property
+    def cell_font(self) -> QFont:
+        return self._cell_font
+
+    @cell_font.setter
+    def cell_font(self, font: QFont) -> None:
+        self._cell_font = QFont(font)
+        self._fonts = {}
+        for state in ("source", "influenced", "blocked"):
+            # Influence is never told by colour alone: the cells it moves are bold, the cells it
+            # cannot move italic (and hatched), the inspected cell bold and underlined.
+            variant = QFont(font)
+            variant.setBold(state in ("source", "influenced"))
+            variant.setItalic(state == "blocked")
+            variant.setUnderline(state == "source")
+            self._fonts[state] = variant
+
+    def _update_states(self) -> None:
+        """Work out, once per change, what every cell shows for the inspected cell; data() only looks it up."""
+        self._hidden = self.is_grad and not self.sheet.computed(self.name)
+        self._states = None
+        self._downstream = False
+        inspected = self.sheet.inspected
+        if self.is_grad or inspected is None or self.gone:
+            return
+        found = self.sheet.derived.influence.get(self.base)
+        if found is None and inspected[0] != self.base:
+            return
+        shape = self._array().shape
+        states = np.full(shape, None, dtype=object)
+        if found is not None:
+            self._downstream = True
+            states[found.moved] = "influenced"
+            states[found.blocked] = "blocked"
+        if inspected[0] == self.base:
+            states[inspected[1]] = "source"
+        self._states = states
 
     def cleanup(self) -> None:
         """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""
@@ -74,7 +115,7 @@ class TensorModel(QAbstractTableModel):
     # -- shape: 1-D tensors are one row (a bias under its weight's columns), except y, one column --
 
     def _array(self) -> np.ndarray:
-        return self.sheet.array(self.name)
+        return self._a  # the sheet's array, fetched again at every change (views ask a thousand times a paint)
 
     def _column_vector(self) -> bool:
         return self.base == "y"
@@ -115,9 +156,9 @@ class TensorModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if role not in ANSWERED or not index.isValid():  # views ask for a dozen roles per cell: answer fast
             return None
-        a = self._array()
+        a = self._a
         v = a[index.row(), index.column()] if a.ndim == 2 else a[index.row() if self.base == "y" else index.column()]
-        if self.is_grad and not self.sheet.computed(self.name):  # stepping: this .g is not written yet
+        if self._hidden:  # stepping: this .g is not written yet
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"{self.name} is not computed yet: step on through the backward pass"
             return "" if role == Qt.ItemDataRole.DisplayRole else None
@@ -134,21 +175,11 @@ class TensorModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._background(index, float(v))
         if role == Qt.ItemDataRole.FontRole:
-            return self._font(self.influence(index))
+            state = self.influence(index)
+            return self._fonts[state] if state else None
         if role == Qt.ItemDataRole.ForegroundRole and self.influence(index) in ("source", "influenced"):
             return INK_ON_COLOUR  # dark text on the strong colours, in the dark theme too
         return None
-
-    def _font(self, state: str | None) -> QFont | None:
-        """Influence is never told by colour alone: the cells it moves are bold, the cells it cannot
-        move italic (and hatched), the inspected cell bold and underlined."""
-        if state is None:
-            return None
-        font = QFont(self.cell_font)
-        font.setBold(state in ("source", "influenced"))
-        font.setItalic(state == "blocked")
-        font.setUnderline(state == "source")
-        return font
 
     def text_for_editing(self, index: AnyIndex) -> str:
         """What an editor opens with: every digit of the cell, in its own dtype."""
@@ -156,20 +187,8 @@ class TensorModel(QAbstractTableModel):
         return str(int(v)) if v.dtype.kind == "i" else full_precision(v)
 
     def influence(self, index: AnyIndex) -> str | None:
-        inspected = self.sheet.inspected
-        if self.is_grad or inspected is None:
-            return None
-        if inspected == (self.base, self.cell(index)):
-            return "source"
-        found = self.sheet.derived.influence.get(self.base)
-        if found is None:
-            return None
-        cell = self.cell(index)
-        if found.moved[cell]:
-            return "influenced"
-        if found.blocked[cell]:
-            return "blocked"
-        return None
+        """``"source"``, ``"influenced"``, ``"blocked"`` or None: this cell, for the inspected cell."""
+        return None if self._states is None else self._states[self.cell(index)]
 
     def _background(self, index: AnyIndex, v: float) -> QBrush | QColor | None:
         state = self.influence(index)
@@ -179,7 +198,7 @@ class TensorModel(QAbstractTableModel):
             return palette.color(palette.INFLUENCED, 0.55)
         if state == "blocked":
             return QBrush(palette.color(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
-        if self.sheet.inspected and self.base in self.sheet.derived.influence:
+        if self._downstream:
             return None  # downstream of the inspected cell, only its influence is coloured
         if not self.colour_by_sign or self._scale == 0 or v == 0:
             return None
@@ -231,10 +250,17 @@ class TensorModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1), roles)
 
     def _on_change(self, change: Change) -> None:
+        if self.gone:
+            return
+        if change.kind != "network":
+            self._a = self.sheet.array(self.name)
+            self._update_states()
         if change.kind == "network":
             self.beginResetModel()
+            self._a = self.sheet.array(self.name)
             self._update_scale()
             self._update_flags()
+            self._update_states()
             self.endResetModel()
         elif change.kind == "inspected":
             self._emit_all(INFLUENCE_ROLES)
