@@ -87,3 +87,18 @@ def test_no_module_of_the_core_mentions_qt():
     for path in Path(gradlab.__file__).parent.glob("*.py"):
         source = path.read_text()
         assert "PySide6" not in source and "pyqtgraph" not in source and "from ui" not in source, path.name
+
+
+def test_every_bad_scenario_class_exits_2_with_its_sentence(tmp_path, capsys):
+    """The whole list of ways a scenario can be wrong, through the command: exit 2, one line, no traceback."""
+    from tests.core.test_scenario import BAD
+
+    for case, (data, message) in BAD.items():
+        if case == "too many numbers":
+            continue  # 21 million numbers: covered by the loader's own test, too slow to write out here
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(data))
+        assert main([str(path)]) == 2, case
+        captured = capsys.readouterr()
+        assert message in captured.err, case
+        assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, case
