@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -93,6 +93,11 @@ class FormulaPanel(QWidget):
             if self._highlighted:
                 self._code.scrollToAnchor("current")
         self._explanation.setText(self._explanation_html)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._highlighted:  # keep the marked line in view as the panel is laid out or resized
+            QTimer.singleShot(0, self, lambda: self._code.scrollToAnchor("current"))
 
     def show_gradient(self, name: str | None, index: tuple[int, ...] = ()) -> None:
         """Explain the gradient cell ``name.g[index]`` (``"l1"`` or ``"l1.g"``) instead of the

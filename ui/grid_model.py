@@ -76,12 +76,12 @@ class TensorModel(QAbstractTableModel):
         self._cell_font = QFont(font)
         self._fonts = {}
         for state in ("source", "influenced", "blocked"):
-            # Influence is never told by colour alone: the cells it moves are bold, the cells it
-            # cannot move italic (and hatched), the inspected cell bold and underlined.
+            # Influence is never told by colour alone: the cells it moves are underlined, the cells
+            # it cannot move italic (and hatched), the inspected cell bold and underlined.
             variant = QFont(font)
-            variant.setBold(state in ("source", "influenced"))
+            variant.setBold(state == "source")
             variant.setItalic(state == "blocked")
-            variant.setUnderline(state == "source")
+            variant.setUnderline(state in ("source", "influenced"))
             self._fonts[state] = variant
 
     def _update_states(self) -> None:

@@ -72,6 +72,8 @@ class Inspector(QWidget):
         self.setObjectName("inspector")
         self.sheet = sheet
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(3)
         self.title = QLabel(objectName="inspected-cell")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
@@ -107,6 +109,7 @@ class Inspector(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(2)  # a dozen rows must fit under the sheet on a 1280 × 800 screen
         self.fields: dict[str, QLabel] = {}
         form.addRow("value", self._field("cell-value"))
         form.addRow("ε", eps_row)

@@ -73,8 +73,8 @@ class TensorView(QTableView):
             header.setFont(self.font())
         metrics = self.fontMetrics()
         bold = QFont(self.font())
-        bold.setBold(True)  # the cells an inspected cell moves are bold: they must fit too
-        self.horizontalHeader().setDefaultSectionSize(QFontMetrics(bold).horizontalAdvance("−0.0000") + 12)
+        bold.setBold(True)  # the inspected cell is bold: it must fit too
+        self.horizontalHeader().setDefaultSectionSize(QFontMetrics(bold).horizontalAdvance("−0.0000") + 6)
         self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
         self.horizontalHeader().setMinimumSectionSize(8)
         self.verticalHeader().setMinimumSectionSize(metrics.height() + 4)
@@ -119,7 +119,7 @@ class TensorBox(QFrame):
         model.modelReset.connect(self.update_title)
         self.update_title()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)  # room for the stepper's outline
+        layout.setContentsMargins(3, 3, 3, 3)  # room for the stepper's outline
         layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
@@ -208,7 +208,7 @@ class SheetView(QWidget):
             self._content.deleteLater()
         self._content = QWidget()
         self._grid = QGridLayout(self._content)
-        self._grid.setHorizontalSpacing(8)
+        self._grid.setHorizontalSpacing(6)
         self._grid.setVerticalSpacing(6)
         self._grid.setContentsMargins(8, 8, 8, 8)
         self._outer.addWidget(self._content)

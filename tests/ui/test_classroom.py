@@ -74,7 +74,7 @@ def test_palette_roles_are_distinct_and_never_colour_only(window):
         index = model.index(r, c)
         cues[model.data(index, INFLUENCE_ROLE)] = (model.data(index, font), model.data(index, Qt.ItemDataRole.BackgroundRole))
     assert set(cues) == {"influenced", "blocked", "source"}
-    assert cues["influenced"][0].bold() and not cues["influenced"][0].italic()
+    assert cues["influenced"][0].underline() and not cues["influenced"][0].italic()
     assert cues["blocked"][0].italic() and isinstance(cues["blocked"][1], QBrush)
     assert cues["blocked"][1].style() == Qt.BrushStyle.BDiagPattern  # hatched, not just grey
     assert cues["source"][0].bold() and cues["source"][0].underline()
