@@ -98,7 +98,8 @@ class MainWindow(QMainWindow):
     # -- controls --------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
-        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         self.quit_action.triggered.connect(self.close)
         self.undo_action = self.undo_stack.createUndoAction(self, "Undo")
         self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)

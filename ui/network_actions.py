@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QInputDialog, QMenu
 from shiboken6 import isValid
 
@@ -96,6 +96,7 @@ class NetworkActions(QObject):
         self.torch_script_action = self._add(edit, "Copy as &PyTorch script", "copy-torch-script", lambda: self.copy_script("torch"))
         menu = window.menus["Network"]
         self.new_action = self._add(menu, "&New Network…", "new-network", self.new_network)
+        self.new_action.setShortcuts(QKeySequence.StandardKey.New)
         self.reshapes: dict[str, tuple[Reshape, QAction]] = {}
         for group in self._reshapes():
             menu.addSeparator()
