@@ -17,12 +17,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gradlab.atomic import write_text_atomically
 from gradlab.layers import LAYER_KINDS
 from gradlab.losses import LOSSES, REDUCTIONS
 from gradlab.network import Layer, Network
@@ -254,15 +254,4 @@ def dumps(net: Network) -> str:
 
 def save(net: Network, path: str | os.PathLike) -> None:
     """Write atomically: a temporary file in the same folder, then a rename over the target."""
-    path = Path(path)
-    text = dumps(net)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, dumps(net))

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from gradlab.atomic import write_atomically
 from gradlab.network import Network
 from gradlab.scenario import MAX_BYTES, VERSION, ScenarioError, from_dict
 from gradlab.sheet import EditError
@@ -155,23 +155,12 @@ def array_literal(name: str, a: np.ndarray, flavour: str) -> str:
 # -- files -------------------------------------------------------------------------------------------
 
 
-def _write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write through a temporary file in the same folder, renamed over ``path`` once it is whole."""
+def _write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """``gradlab.atomic.write_atomically``, with a failure told as one ``ScenarioError`` sentence."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        write_atomically(path, write)
     except OSError as e:
         raise ScenarioError(f"{path} cannot be written: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise ScenarioError(f"{path} cannot be written: {e.strerror or e}") from None
-        raise
 
 
 def _check_readable(path: Path) -> None:

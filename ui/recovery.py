@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 from shiboken6 import isValid
 
+from gradlab.atomic import write_text_atomically
 from gradlab.network import Network
 from gradlab.scenario import MAX_BYTES, ScenarioError, from_dict, to_dict
 
@@ -47,16 +47,7 @@ def write_recovery(path: Path, net: Network, original: Path | None) -> None:
     """Write the recovery file atomically: a temporary file beside it, renamed over it once whole."""
     text = json.dumps({"gradlab-recovery": FORMAT, "file": str(original) if original else None, "scenario": to_dict(net)})
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, text)
 
 
 def remove_recovery(path: Path) -> str | None:
