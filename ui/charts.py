@@ -19,14 +19,14 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFont, QPainter
-from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
 from gradlab.sheet import Sheet, cell_name
-from ui import palette
+from ui import chart_export, palette
+from ui.chart_export import QtSVGExporter
 
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot")
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
@@ -60,18 +60,7 @@ def _number(v: float, spec: str = ".5g") -> str:
     return "—" if not math.isfinite(v) else format(v, spec)
 
 
-def _render_svg(item: pg.PlotItem, path: str) -> None:
-    """Draw ``item`` into an SVG file with Qt's own generator."""
-    source = item.sceneBoundingRect()
-    generator = QSvgGenerator()
-    generator.setFileName(path)
-    generator.setSize(source.size().toSize())
-    generator.setViewBox(QRectF(0, 0, source.width(), source.height()))
-    painter = QPainter(generator)
-    try:
-        item.scene().render(painter, QRectF(0, 0, source.width(), source.height()), source)
-    finally:
-        painter.end()
+chart_export.install()
 
 
 class NudgeCharts(QWidget):
@@ -291,10 +280,7 @@ class NudgeCharts(QWidget):
         if extension == "png":
             pyqtgraph.exporters.ImageExporter(item).export(path)
         elif extension == "svg":
-            try:
-                pyqtgraph.exporters.SVGExporter(item).export(path)
-            except ValueError:  # pyqtgraph ≤ 0.14.0 cannot parse the closed paths Qt ≥ 6.10 writes (pyqtgraph#3495)
-                _render_svg(item, path)
+            QtSVGExporter(item).export(path)
         else:
             raise ValueError(f"charts can be exported as .png or .svg, not “{path}”")
 

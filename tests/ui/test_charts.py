@@ -256,3 +256,20 @@ def test_font_scale_grows_fonts_and_pens_together(qtbot):
     assert legend_labels and all("font-size:18pt" in label.item.toHtml() for label in legend_labels)
     with pytest.raises(ValueError, match="font scale"):
         charts.set_font_scale(0.0)
+
+
+def test_the_export_dialog_offers_an_svg_exporter_that_works(qtbot, tmp_path):
+    """The context menu's Export… lists pyqtgraph's registry: its broken SVG exporter is replaced by one that works."""
+    import pyqtgraph.exporters
+
+    sheet = Sheet(gradlab.preset("lesson"))
+    sheet.inspect("w1", (0, 3))
+    charts = NudgeCharts(sheet)
+    qtbot.addWidget(charts)
+    registry = pyqtgraph.exporters.Exporter.Exporters
+    assert pyqtgraph.exporters.SVGExporter not in registry
+    (svg,) = [e for e in registry if "SVG" in e.Name]
+    path = tmp_path / "from-menu.svg"
+    svg(charts.plots["error-plot"].getPlotItem()).export(str(path))
+    text = path.read_text()
+    assert "<svg" in text and "</svg>" in text and len(text) > 1000
