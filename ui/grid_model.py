@@ -29,6 +29,7 @@ INFLUENCE_ROLES = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole, Qt.
 ANSWERED = frozenset(int(r) for r in (*VALUE_ROLES, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.FontRole,
                                        Qt.ItemDataRole.ForegroundRole, INFLUENCE_ROLE))
 INK_ON_COLOUR = QColor("#000000")
+STATES = (None, "source", "influenced", "blocked")  # what INFLUENCE_ROLE answers
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -95,14 +96,13 @@ class TensorModel(QAbstractTableModel):
         found = self.sheet.derived.influence.get(self.base)
         if found is None and inspected[0] != self.base:
             return
-        shape = self._array().shape
-        states = np.full(shape, None, dtype=object)
+        states = np.zeros(self._array().shape, np.int8)  # indices into STATES; small, for a 1000 × 784 x too
         if found is not None:
             self._downstream = True
-            states[found.moved] = "influenced"
-            states[found.blocked] = "blocked"
+            states[found.moved] = STATES.index("influenced")
+            states[found.blocked] = STATES.index("blocked")
         if inspected[0] == self.base:
-            states[inspected[1]] = "source"
+            states[inspected[1]] = STATES.index("source")
         self._states = states
 
     def cleanup(self) -> None:
@@ -188,7 +188,7 @@ class TensorModel(QAbstractTableModel):
 
     def influence(self, index: AnyIndex) -> str | None:
         """``"source"``, ``"influenced"``, ``"blocked"`` or None: this cell, for the inspected cell."""
-        return None if self._states is None else self._states[self.cell(index)]
+        return None if self._states is None else STATES[self._states[self.cell(index)]]
 
     def _background(self, index: AnyIndex, v: float) -> QBrush | QColor | None:
         state = self.influence(index)
