@@ -51,7 +51,7 @@ class Patch:
         if self.cols is None:
             return a[None] if self.rows is None else a[self.rows]
         if self.rows is None:  # whole columns: read them from the row-major transpose
-            return p.columns(name)[self.cols].transpose(0, 2, 1)
+            return p.columns(name, self.cols).transpose(0, 2, 1)
         return a[self.rows[:, :, None], self.cols[:, None, :]]
 
 
@@ -93,7 +93,7 @@ def _origin(
     patch = Patch(None, j, None, None)
     patch.old = patch.block(p, wire.out)
     if name == wire.w:  # by ε · inp[:, i]
-        patch.new = patch.old + step[:, None, None] * p.columns(wire.inp)[cells[:, :1]].transpose(0, 2, 1)
+        patch.new = patch.old + step[:, None, None] * p.columns(wire.inp, cells[:, :1]).transpose(0, 2, 1)
     else:  # by ε
         patch.new = patch.old + step[:, None, None]
     return k + 1, patch

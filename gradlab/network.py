@@ -117,14 +117,23 @@ class Pass:
     grads: dict[str, np.ndarray] = field(default_factory=dict)  # the same names: x.g is grads["x"]
     rows: np.ndarray | None = None  # each batch row's share of the loss, before the divisor
     loss: np.floating | None = None
-    _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _columns: dict[str, dict[int, np.ndarray]] = field(default_factory=dict, repr=False)
 
-    def columns(self, name: str) -> np.ndarray:
-        """``values[name]`` transposed and stored row by row, so one of its columns is one
-        contiguous read (made on first use, then kept: a nudge reads whole columns)."""
-        if name not in self._columns:
-            self._columns[name] = np.ascontiguousarray(self.values[name].T)
-        return self._columns[name]
+    def columns(self, name: str, cols: np.ndarray) -> np.ndarray:
+        """Whole columns of ``values[name]``: ``cols`` is probes × c, the result probes × c × batch.
+
+        A nudge reads whole columns, and reading one from a row-major array touches
+        every row; each column read is kept, so nudging the same cell again is cheap."""
+        kept = self._columns.setdefault(name, {})
+        if cols.size == 1 and int(cols.flat[0]) in kept:  # one nudge of one cell, again: the usual case
+            return kept[int(cols.flat[0])][None, None, :]
+        wanted = np.unique(cols)
+        missing = [int(j) for j in wanted if int(j) not in kept]
+        if missing:
+            for j, column in zip(missing, np.ascontiguousarray(self.values[name][:, missing].T)):
+                kept[j] = column
+        block = np.stack([kept[int(j)] for j in wanted])
+        return block[np.searchsorted(wanted, cols)]
 
 
 def forward(net: Network) -> Pass:
