@@ -229,6 +229,12 @@ class _Derived:
             self._nudges[eps] = nudge(s.net, *s.inspected, eps, s.p)
         return self._nudges[eps]
 
+    def tangent(self, values: np.ndarray) -> np.ndarray:
+        """The line through (θ, L) whose slope is the analytic gradient: L + θ.g · (v − θ)."""
+        s = self._sheet
+        name, index = s.inspected
+        return s.p.loss + s.p.grads[name][index] * (np.asarray(values) - s.p.values[name][index])
+
     def loss_curve(self, half_width: float, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
         """The loss as the inspected cell moves ``half_width`` either way."""
         s = self._sheet

@@ -190,7 +190,7 @@ class NudgeCharts(QWidget):
 
         n = derived.nudge(self.eps)
         values, losses = derived.loss_curve(loss_half_width(n.value, self.eps), LOSS_POINTS)
-        tangent = n.loss + n.analytic * (values - n.value)
+        tangent = derived.tangent(values)
         self.loss_curve.setData(values, losses)
         self.tangent_curve.setData(values, tangent)
         self.current_marker.setData([n.value], [n.loss])

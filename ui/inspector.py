@@ -190,9 +190,9 @@ class Inspector(QWidget):
         self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
 
     def record_nudge(self, before: Nudge, eps: float, loss_after: float) -> None:
-        """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""
-        step = before.step_plus if eps > 0 else -before.step_minus
-        quotient = (loss_after - before.loss) / step if step else math.nan
+        """Say what the last applied nudge did, as the thread's spreadsheet recorded it: ``before`` is the
+        core's nudge of the cell as it was, whose forward (+ε) or backward (−ε) quotient this nudge measured."""
+        quotient = before.forward if eps > 0 else before.backward
         self.last_nudge.setText(
             f"Last nudge: {cell_name(before.tensor, before.index)} {'+' if eps > 0 else '−'}= {abs(eps):.3g}; "
             f"L went from {_number(before.loss)} to {_number(loss_after)}, ΔL/Δε = {_number(quotient)}")
