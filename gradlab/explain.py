@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradlab.losses import softmax
+from gradlab.losses import divisor, softmax
 from gradlab.network import Network, Pass, backward_steps
 
 MAX_TERMS = 8  # a longer sum shows its first terms and says how many it left out
@@ -97,18 +97,17 @@ def explain(net: Network, p: Pass, name: str, index: tuple[int, ...]) -> Explana
 
 def _loss_cell(net: Network, p: Pass, index: tuple[int, ...], target: str, step) -> Explanation:
     out, y = p.values["out"], net.y
-    n = 1 if net.reduction == "sum" else (out.size if net.loss == "mse" else net.batch)
-    divided = f"{n}" if net.reduction == "mean" else "1"
+    n = divisor(net.loss, out.shape, net.reduction)
     why = ("the loss is averaged over " + ("every element" if net.loss == "mse" else "the batch")
            if net.reduction == "mean" else "the loss is summed, so nothing divides it")
     b, j = index
     if net.loss == "cross_entropy":
         hit = int(y[b] == j)
-        formula = f"(softmax(out)[{b},{j}] − [y[{b}] = {j}]) / {divided}"
+        formula = f"(softmax(out)[{b},{j}] − [y[{b}] = {j}]) / {n}"
         terms = (f"({fmt(softmax(out[b])[j])} − {hit}) / {n}",)
     else:
         two = "2·" if net.loss == "mse" else ""
-        formula = f"{two}(out[{b},{j}] − y[{b},{j}]) / {divided}"
+        formula = f"{two}(out[{b},{j}] − y[{b},{j}]) / {n}"
         terms = (f"{two}({fmt(out[b, j])} − {paren(y[b, j])}) / {n}",)
     return Explanation(target, formula, terms, p.grads["out"][index], 0, step.code[0], why)
 

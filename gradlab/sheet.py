@@ -17,7 +17,7 @@ import numpy as np
 
 from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
-from gradlab.gradcheck import DEFAULTS
+from gradlab.gradcheck import DEFAULTS, within_tolerance
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Pass, Step, backward_steps, run
 
@@ -195,8 +195,7 @@ class Sheet:
         return d["atol"], d["rtol"]
 
     def agrees(self, n: Nudge) -> bool:
-        atol, rtol = self.tolerance()
-        return abs(n.analytic - n.central) <= atol + rtol * abs(n.central)
+        return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
 
 
 class _Derived:

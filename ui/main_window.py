@@ -122,26 +122,16 @@ class MainWindow(QMainWindow):
         bar = QToolBar("Main", objectName="toolbar")
         bar.setMovable(False)
         self.addToolBar(bar)
-        bar.addWidget(QLabel(" Preset "))
-        self.preset_box = QComboBox(objectName="preset")
-        self.preset_box.addItems(list(PRESETS))
-        self.preset_box.setToolTip("Load a built-in network")
-        self.preset_box.activated.connect(lambda i: self.load_preset(self.preset_box.itemText(i)))
-        bar.addWidget(self.preset_box)
+        self.preset_box = self._choice(bar, "Preset", "preset", list(PRESETS), "Load a built-in network",
+                                       self.load_preset)
         bar.addActions([self.files.open_action, self.files.save_action, self.undo_action, self.redo_action])
         bar.addSeparator()
-        bar.addWidget(QLabel(" Loss over the batch "))
-        self.reduction_box = QComboBox(objectName="reduction")
-        self.reduction_box.addItems(["mean", "sum"])
-        self.reduction_box.setToolTip("Average the loss over the batch, or sum it: watch every gradient scale")
-        self.reduction_box.activated.connect(lambda i: self.set_reduction(self.reduction_box.itemText(i)))
-        bar.addWidget(self.reduction_box)
-        bar.addWidget(QLabel(" Precision "))
-        self.dtype_box = QComboBox(objectName="dtype")
-        self.dtype_box.addItems(["float64", "float32"])
-        self.dtype_box.setToolTip("Compute in float64 or float32: float32 shows round-off in the charts")
-        self.dtype_box.activated.connect(lambda i: self.set_dtype(self.dtype_box.itemText(i)))
-        bar.addWidget(self.dtype_box)
+        self.reduction_box = self._choice(bar, "Loss over the batch", "reduction", ["mean", "sum"],
+                                          "Average the loss over the batch, or sum it: watch every gradient scale",
+                                          self.set_reduction)
+        self.dtype_box = self._choice(bar, "Precision", "dtype", ["float64", "float32"],
+                                      "Compute in float64 or float32: float32 shows round-off in the charts",
+                                      self.set_dtype)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
@@ -153,6 +143,16 @@ class MainWindow(QMainWindow):
         self.stepper = Stepper(self.sheet)
         step_bar.addWidget(self.stepper)
         self.addToolBar(step_bar)
+
+    def _choice(self, bar: QToolBar, label: str, name: str, items: list[str], tip: str, chosen) -> QComboBox:
+        """A labelled drop-down on the toolbar; ``chosen`` gets the text the user picks."""
+        bar.addWidget(QLabel(f" {label} "))
+        box = QComboBox(objectName=name)
+        box.addItems(items)
+        box.setToolTip(tip)
+        box.activated.connect(lambda i: chosen(box.itemText(i)))
+        bar.addWidget(box)
+        return box
 
     def _build_legend(self) -> None:
         legend = QLabel(objectName="influence-legend")
