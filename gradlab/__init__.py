@@ -7,12 +7,13 @@ from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, nudged_losses, sweep
 from gradlab.gradcheck import Check, check
 from gradlab.influence import Influence, influence
-from gradlab.network import Layer, Network, Pass, Step, backward, backward_steps, forward, run
+from gradlab.layers import Layer, Linear
+from gradlab.network import Network, Pass, Step, backward, backward_steps, forward, run
 from gradlab.presets import PRESETS, preset, random_network
 from gradlab.scenario import ScenarioError, dumps, load, loads, save
 
 __all__ = [
-    "Check", "Explanation", "Influence", "Layer", "Network", "Nudge", "PRESETS", "Pass", "ScenarioError",
+    "Check", "Explanation", "Influence", "Layer", "Linear", "Network", "Nudge", "PRESETS", "Pass", "ScenarioError",
     "Step", "Sweep", "backward", "backward_steps", "check", "dumps", "explain", "forward", "influence",
     "load", "loads", "loss_curve", "nudge", "nudged_losses", "preset", "random_network", "run", "save", "sweep",
 ]

@@ -12,11 +12,12 @@ import sys
 
 import numpy as np
 
-from gradlab.explain import cell
+from gradlab.errors import ScenarioError
 from gradlab.gradcheck import SCHEMES, Check, check
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
-from gradlab.scenario import ScenarioError, load
+from gradlab.scenario import load
+from gradlab.text import cell_name
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,7 +55,7 @@ def table(net: Network, result: Check) -> str:
             verdict += f", {t.kinks} on a ReLU kink"
         a, n = t.analytic[t.worst], t.numeric[t.worst]
         lines.append(
-            f"{t.name:<7} {'×'.join(map(str, t.analytic.shape)):<9} {cell('', t.worst):<12} "
+            f"{t.name:<7} {'×'.join(map(str, t.analytic.shape)):<9} {cell_name('', t.worst):<12} "
             f"{a:>13.6g} {n:>13.6g} {_sci(t.abs_err):>10} {_sci(t.rel_err):>10}  {verdict}"
         )
     cells = sum(t.analytic.size for t in result.tensors.values())

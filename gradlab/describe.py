@@ -6,6 +6,7 @@ respect to the output of layer 1; same shape as l1: batch × 4."
 
 from __future__ import annotations
 
+from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -32,7 +33,8 @@ def describe(net: Network, name: str, p: Pass | None = None) -> str:
     if base not in values:
         raise KeyError(f"the network has no tensor named {base}")
     shape = values[base].shape
-    wires = net.wiring()
+    named = net.named_layers()
+    wires = [names for _, names in named]
     if base == "x":
         text = "x — the batch of inputs, one example per row"
         if grad:
@@ -41,8 +43,8 @@ def describe(net: Network, name: str, p: Pass | None = None) -> str:
                     "layer's input is x; you would use it to optimise the input itself, as style transfer does with "
                     "an image's pixels.")
         return f"{text}; {_shape(shape, True)}."
-    for k, wire in enumerate(wires, start=1):
-        linear_number = sum(w.kind == "linear" for w in wires[:k])
+    for k, (layer, wire) in enumerate(named, start=1):
+        linear_number = sum(isinstance(lay, Linear) for lay, _ in named[:k])
         if base == wire.w:
             text = (f"{base} — the weights of the {_nth(linear_number)} linear layer, inputs × units: "
                     f"{wire.out} = {wire.inp} @ {wire.w} + {wire.b}; {_shape(shape, False)}")
@@ -57,7 +59,7 @@ def describe(net: Network, name: str, p: Pass | None = None) -> str:
             return (f"{base} — the bias of the {_nth(linear_number)} linear layer, one per unit, added to every row of "
                     f"the batch; {shape[0]} entries.")
         if base == wire.out:
-            how = (f"{wire.inp} @ {wire.w} + {wire.b}" if wire.kind == "linear" else f"{wire.kind}({wire.inp})")
+            how = layer.fill(layer.forward_code, wire).split(" = ", 1)[1]
             role = "the network's output" if base == "out" else f"the output of layer {k}"
             if grad:
                 origin = ("written first, by the loss's gradient" if base == "out"

@@ -25,11 +25,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlab import layers, losses
+from gradlab import losses
+from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
 _CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
+
+
+class Columns:
+    """Whole columns of a pass's tensors, read once and kept: a nudge reads whole columns, and reading
+    one from a row-major array touches every row, so nudging the same cell again is cheap."""
+
+    def __init__(self, p: Pass):
+        self.values = p.values
+        self._kept: dict[str, dict[int, np.ndarray]] = {}
+
+    def __call__(self, name: str, cols: np.ndarray) -> np.ndarray:
+        """``cols`` is probes × c; the result probes × c × batch."""
+        kept = self._kept.setdefault(name, {})
+        if cols.size == 1 and int(cols.flat[0]) in kept:  # one nudge of one cell, again: the usual case
+            return kept[int(cols.flat[0])][None, None, :]
+        wanted = np.unique(cols)
+        missing = [int(j) for j in wanted if int(j) not in kept]
+        if missing:
+            for j, column in zip(missing, np.ascontiguousarray(self.values[name][:, missing].T)):
+                kept[j] = column
+        block = np.stack([kept[int(j)] for j in wanted])
+        return block[np.searchsorted(wanted, cols)]
 
 
 @dataclass
@@ -45,24 +68,26 @@ class Patch:
     old: np.ndarray  # probes × r × c
     new: np.ndarray  # probes × r × c
 
-    def block(self, p: Pass, name: str) -> np.ndarray:
-        """The same block of another tensor with as many columns, ``p.values[name]``."""
-        a = p.values[name]
+    def block(self, columns: Columns, name: str) -> np.ndarray:
+        """The same block of another tensor of the pass with as many columns."""
+        a = columns.values[name]
         if self.cols is None:
             return a[None] if self.rows is None else a[self.rows]
         if self.rows is None:  # whole columns: read them from the row-major transpose
-            return p.columns(name, self.cols).transpose(0, 2, 1)
+            return columns(name, self.cols).transpose(0, 2, 1)
         return a[self.rows[:, :, None], self.cols[:, None, :]]
 
 
 def nudged_losses(
-    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray
+    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray, columns: Columns | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The loss after adding ``eps[k]`` to cell ``cells[k]`` of tensor ``name``, for each k alone.
 
     Returns the losses, the steps actually taken, and whether each nudge moved a
-    ReLU's input across 0 (a kink, where the derivative jumps).
+    ReLU's input across 0 (a kink, where the derivative jumps).  ``columns`` keeps
+    the columns read for ``p`` from one call to the next.
     """
+    columns = columns if columns is not None else Columns(p)
     eps = np.asarray(eps, net.dtype).reshape(-1)
     cells = np.asarray(cells, np.intp).reshape(len(eps), -1)
     old = p.values[name][tuple(cells.T)]
@@ -72,13 +97,13 @@ def nudged_losses(
     chunk = max(1, _CHUNK_ELEMENTS // per_probe)
     for start in range(0, len(eps), chunk):
         part = slice(start, start + chunk)
-        first, patch = _origin(net, p, name, cells[part], old[part], step[part])
-        loss[part], kink[part] = _propagate(net, p, first, patch)
+        first, patch = _origin(net, columns, name, cells[part], old[part], step[part])
+        loss[part], kink[part] = _propagate(net, p, columns, first, patch)
     return loss, step, kink
 
 
 def _origin(
-    net: Network, p: Pass, name: str, cells: np.ndarray, old: np.ndarray, step: np.ndarray
+    net: Network, columns: Columns, name: str, cells: np.ndarray, old: np.ndarray, step: np.ndarray
 ) -> tuple[int, Patch]:
     """The first patch a nudge makes, and the index of the first layer it still has to cross."""
     if name == "x":  # x[b,i] moves one cell of layer 1's input
@@ -90,35 +115,34 @@ def _origin(
     else:
         raise KeyError(f"the network has no tensor named {name!r} to nudge")
     j = cells[:, -1:]  # w[i,j] and b[j] both move column j of this layer's output alone
-    patch = Patch(None, j, None, None)
-    patch.old = patch.block(p, wire.out)
+    patch = Patch(None, j, np.empty(0), np.empty(0))
+    patch.old = patch.block(columns, wire.out)
     if name == wire.w:  # by ε · inp[:, i]
-        patch.new = patch.old + step[:, None, None] * p.columns(wire.inp, cells[:, :1]).transpose(0, 2, 1)
+        patch.new = patch.old + step[:, None, None] * columns(wire.inp, cells[:, :1]).transpose(0, 2, 1)
     else:  # by ε
         patch.new = patch.old + step[:, None, None]
     return k + 1, patch
 
 
-def _propagate(net: Network, p: Pass, first: int, patch: Patch) -> tuple[np.ndarray, np.ndarray]:
+def _propagate(net: Network, p: Pass, columns: Columns, first: int, patch: Patch) -> tuple[np.ndarray, np.ndarray]:
     """Carry a patch through layers ``first…`` to the loss."""
     kink = np.zeros(len(patch.new), bool)
-    for wire, layer in list(zip(net.wiring(), net.layers))[first:]:
-        if layer.kind == "linear":  # the change spreads along the rows it touches
+    for layer, wire in net.named_layers()[first:]:
+        if isinstance(layer, Linear):  # the change spreads along the rows it touches
             w = layer.w[None] if patch.cols is None else layer.w[patch.cols]
             delta = patch.new - patch.old
             moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
-            old = Patch(patch.rows, None, None, None).block(p, wire.out)
+            old = Patch(patch.rows, None, patch.old, patch.old).block(columns, wire.out)
             patch = Patch(patch.rows, None, old, old + moved)
         else:  # an activation acts cell by cell
-            if layer.kind in layers.KINKED:
+            if layer.kinked:
                 kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
-            new = layers.activate(layer.kind, patch.new, layer.slope)
-            patch = Patch(patch.rows, patch.cols, patch.block(p, wire.out), new)
+            patch = Patch(patch.rows, patch.cols, patch.block(columns, wire.out), layer.forward(patch.new))
     n_out = p.values["out"].shape[1]
     if patch.cols is None or patch.cols.shape[1] == n_out:  # the block is whole rows (columns never repeat)
         out = patch.new
     else:  # the loss of a row needs all its outputs
-        whole_rows = Patch(patch.rows, None, None, None).block(p, "out")
+        whole_rows = Patch(patch.rows, None, patch.old, patch.old).block(columns, "out")
         out = np.array(np.broadcast_to(whole_rows, patch.new.shape[:2] + (n_out,)))
         np.put_along_axis(out, np.broadcast_to(patch.cols[:, None, :], patch.new.shape), patch.new, axis=2)
     y = net.y if patch.rows is None else net.y[patch.rows]
@@ -127,7 +151,7 @@ def _propagate(net: Network, p: Pass, first: int, patch: Patch) -> tuple[np.ndar
         total = new_rows.sum(-1)
     else:  # only these rows moved: the others' share of the sum stays as it was
         total = p.rows.sum() + (new_rows.sum(-1) - p.rows[patch.rows].sum(-1))
-    return total / losses.divisor(net.loss, p.values["out"].shape, net.reduction), kink
+    return total / losses.divisor(net.loss, p.values["out"].shape, net.reduction).n, kink
 
 
 @dataclass(frozen=True)
@@ -177,18 +201,22 @@ def quotients(
     return fwd, bwd, cen
 
 
-def _plus_minus(net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray):
+def plus_minus(
+    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray, columns: Columns | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Losses and steps of +ε and -ε nudges of the same cells, and whether either crossed a kink."""
     n = len(eps)
-    loss, step, kink = nudged_losses(net, p, name, np.concatenate([cells, cells]), np.concatenate([eps, -eps]))
+    loss, step, kink = nudged_losses(net, p, name, np.concatenate([cells, cells]), np.concatenate([eps, -eps]), columns)
     return loss[:n], loss[n:], step[:n], -step[n:], kink[:n] | kink[n:]
 
 
-def nudge(net: Network, name: str, index: tuple[int, ...], eps: float, p: Pass | None = None) -> Nudge:
+def nudge(
+    net: Network, name: str, index: tuple[int, ...], eps: float, p: Pass | None = None, columns: Columns | None = None
+) -> Nudge:
     """Nudge ``name[index]`` by ±ε and compare the quotients with the analytic gradient."""
     p = p if p is not None and p.grads else run(net)
     cells = np.array([index])
-    lp, lm, sp, sm, kink = _plus_minus(net, p, name, cells, np.array([eps]))
+    lp, lm, sp, sm, kink = plus_minus(net, p, name, cells, np.array([eps]), columns)
     fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
     return Nudge(
         name, tuple(int(i) for i in index), float(eps), float(p.values[name][index]),
@@ -213,22 +241,24 @@ class Sweep:
 
 
 def sweep(
-    net: Network, name: str, index: tuple[int, ...], eps: np.ndarray = SWEEP_EPS, p: Pass | None = None
+    net: Network, name: str, index: tuple[int, ...], eps: np.ndarray = SWEEP_EPS, p: Pass | None = None,
+    columns: Columns | None = None,
 ) -> Sweep:
     p = p if p is not None and p.grads else run(net)
     eps = np.asarray(eps, float)
     cells = np.repeat(np.array([index]), len(eps), axis=0)
-    lp, lm, sp, sm, _ = _plus_minus(net, p, name, cells, eps)
+    lp, lm, sp, sm, _ = plus_minus(net, p, name, cells, eps, columns)
     fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
     return Sweep(eps, sp, fwd, bwd, cen, float(p.grads[name][index]))
 
 
 def loss_curve(
-    net: Network, name: str, index: tuple[int, ...], values: np.ndarray, p: Pass | None = None
+    net: Network, name: str, index: tuple[int, ...], values: np.ndarray, p: Pass | None = None,
+    columns: Columns | None = None,
 ) -> np.ndarray:
     """The loss as a function of one cell's value, every other cell held still."""
     p = p if p is not None else forward(net)
     values = np.asarray(values, net.dtype)
     cells = np.repeat(np.array([index]), len(values), axis=0)
-    loss, _, _ = nudged_losses(net, p, name, cells, values - p.values[name][index])
+    loss, _, _ = nudged_losses(net, p, name, cells, values - p.values[name][index], columns)
     return loss

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlab.finite_diff import _plus_minus, quotients, relative_error
+from gradlab.finite_diff import Columns, plus_minus, quotients, relative_error
 from gradlab.network import Network, Pass, run
 
 # gradcheck's defaults for float64; in float32 a 1e-6 step drowns in round-off.
@@ -89,10 +89,10 @@ def check(
     atol = defaults["atol"] if atol is None else atol
     rtol = defaults["rtol"] if rtol is None else rtol
     p = p if p is not None and p.grads else run(net)
-    tensors = {}
+    tensors, columns = {}, Columns(p)
     for name, tensor in net.inputs().items():
         cells = np.argwhere(np.ones(tensor.shape, bool))
-        lp, lm, sp, sm, kink = _plus_minus(net, p, name, cells, np.full(len(cells), eps))
+        lp, lm, sp, sm, kink = plus_minus(net, p, name, cells, np.full(len(cells), eps), columns)
         fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
         numeric = {"central": cen, "forward": fwd, "backward": bwd}[scheme].reshape(tensor.shape)
         analytic = p.grads[name]

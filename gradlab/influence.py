@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlab.layers import local_derivative
+from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward
 
 
@@ -44,13 +44,13 @@ def influence(net: Network, name: str, index: tuple[int, ...], p: Pass | None = 
         tangent = np.zeros_like(net.x)
         tangent[index] = 1
         reached = tangent != 0
-    for wire, layer in zip(net.wiring(), net.layers):
+    for layer, wire in net.named_layers():
         out = p.values[wire.out]
-        if tangent is not None and layer.kind == "linear":
+        if tangent is not None and isinstance(layer, Linear):
             tangent = tangent @ layer.w
             reached = np.broadcast_to(reached.any(1, keepdims=True), out.shape)
-        elif tangent is not None:
-            tangent = local_derivative(layer.kind, p.values[wire.inp], out, layer.slope) * tangent
+        elif tangent is not None and not isinstance(layer, Linear):
+            tangent = layer.local(p.values[wire.inp], out) * tangent
         elif name in (wire.w, wire.b):  # w[i,j] and b[j] start in column j of this layer's output
             j = index[-1]
             tangent = np.zeros_like(out)

@@ -11,11 +11,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from gradlab.layers import ACTIVATIONS
+from gradlab.layers import ACTIVATIONS, Layer, Linear
+from gradlab.layers import activation as new_activation
 from gradlab.losses import LOSSES, REDUCTIONS
-from gradlab.network import Layer, Network
+from gradlab.network import Network
 from gradlab.scenario import from_dict
 
 PRESETS: dict[str, dict] = {
@@ -88,33 +91,50 @@ INITS = ("random", "kaiming", "zeros")
 def random_network(
     sizes: list[int],
     batch: int = 4,
-    activation: str = "relu",
+    activation: str | Sequence[str] = "relu",
     loss: str = "mse",
     reduction: str = "mean",
     dtype: str = "float64",
     seed: int = 0,
     init: str = "random",
 ) -> Network:
-    """A network with layer widths ``sizes`` (inputs first), an activation between linear layers.
+    """A network with layer widths ``sizes`` (inputs first), an activation between linear layers:
+    ``activation`` names one for all of them, or one per hidden layer.
 
     ``init`` is ``random`` (standard normal), ``kaiming`` (normal with standard
     deviation sqrt(2 / n_in), the lesson's fix for activations that blow up) or ``zeros``.
     """
     if len(sizes) < 2 or min(sizes) < 1 or batch < 1:
         raise ValueError("a network needs an input width and at least one layer width, all at least 1, and a batch of at least 1")
-    if activation not in ACTIVATIONS or loss not in LOSSES or reduction not in REDUCTIONS or init not in INITS:
+    kinds = [activation] * (len(sizes) - 2) if isinstance(activation, str) else list(activation)
+    if len(kinds) != len(sizes) - 2:
+        raise ValueError(f"{len(sizes) - 2} hidden layers need {len(sizes) - 2} activations, not {len(kinds)}")
+    if any(k not in ACTIVATIONS for k in kinds) or loss not in LOSSES or reduction not in REDUCTIONS or init not in INITS:
         raise ValueError("unknown activation, loss, reduction or init")
     if loss == "cross_entropy" and sizes[-1] < 2:
         raise ValueError("cross_entropy needs at least 2 outputs")
     rng = np.random.default_rng(seed)
-    layers = []
-    for n_in, n_out in zip(sizes, sizes[1:]):
+    layers: list[Layer] = []
+    for k, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         scale = {"random": 1.0, "kaiming": np.sqrt(2 / n_in), "zeros": 0.0}[init]
-        layers += [Layer("linear", rng.standard_normal((n_in, n_out)) * scale, np.zeros(n_out)), Layer(activation)]
-    layers.pop()  # no activation after the last linear layer: its output is the scores the loss reads
+        layers.append(Linear(rng.standard_normal((n_in, n_out)) * scale, np.zeros(n_out)))
+        if k < len(kinds):  # no activation after the last linear layer: its output is the scores the loss reads
+            layers.append(new_activation(kinds[k]))
     x = rng.standard_normal((batch, sizes[0]))
     if loss == "cross_entropy":
         y = rng.integers(0, sizes[-1], batch)
     else:
         y = rng.standard_normal((batch, sizes[-1]))
     return Network(x, y, layers, loss, reduction, title=f"random {'-'.join(map(str, sizes))}, seed {seed}").astype(dtype)
+
+
+def randomise_weights(net: Network, seed: int) -> Network:
+    """A copy with new Kaiming weights from ``seed``, the very weights ``random_network`` gives these widths with
+    that seed; the biases, the data and everything else stay."""
+    linear = net.linear_layers()
+    widths = [linear[0].w.shape[0]] + [layer.w.shape[1] for layer in linear]
+    fresh = random_network(widths, batch=1, seed=seed, init="kaiming", dtype=net.dtype.name)
+    out = net.copy()
+    for layer, new in zip(out.linear_layers(), fresh.linear_layers()):
+        layer.w = new.w
+    return out

@@ -21,15 +21,15 @@ import operator
 
 import numpy as np
 
-from gradlab.layers import ACTIVATIONS
+from gradlab.layers import ACTIVATIONS, Linear, activation
 from gradlab.losses import LOSSES, REDUCTIONS
-from gradlab.network import Layer, Network
+from gradlab.network import Network
 from gradlab.scenario import DTYPES
 
 
 def _linear(net: Network) -> list[int]:
     """Where the linear layers sit in ``net.layers``: entry k-1 is linear layer k."""
-    return [k for k, layer in enumerate(net.layers) if layer.kind == "linear"]
+    return [k for k, layer in enumerate(net.layers) if isinstance(layer, Linear)]
 
 
 def _place(at: int | None, count: int, what: str) -> int:
@@ -243,7 +243,7 @@ def add_layer(
     kept = min(n, width)
     following.w = np.concatenate([following.w[:kept], np.zeros((width - kept, following.w.shape[1]), net.dtype)])
     position = 0 if after == 0 else linear[after]
-    out.layers[position:position] = [Layer("linear", w, np.zeros(width, net.dtype)), Layer(activation)]
+    out.layers[position:position] = [Linear(w, np.zeros(width, net.dtype)), ACTIVATIONS[activation]()]
     return out
 
 
@@ -256,7 +256,7 @@ def remove_layer(net: Network, layer: int) -> Network:
     if n_in != n_out:
         raise ValueError(f"cannot remove linear layer {layer}: it turns {n_in} values into {n_out}, so the layers "
                          f"on either side would no longer fit; make both widths equal first")
-    stop = position + 2 if net.layers[position + 1].kind != "linear" else position + 1
+    stop = position + 2 if not isinstance(net.layers[position + 1], Linear) else position + 1
     out = net.copy()
     del out.layers[position:stop]
     return out
@@ -304,13 +304,13 @@ def set_dtype(net: Network, dtype: str) -> Network:
 def set_activation(net: Network, position: int, kind: str, slope: float = 0.01) -> Network:
     """Replace the activation at ``position`` in ``net.layers``; ``slope`` is used by leaky_relu only."""
     position = operator.index(position)
-    if not 0 <= position < len(net.layers) or net.layers[position].kind == "linear":
-        raise ValueError(f"layer {position} is not an activation; the activations sit at positions "
-                         f"{', '.join(str(k) for k, layer in enumerate(net.layers) if layer.kind != 'linear') or 'none'}")
+    if not 0 <= position < len(net.layers) or isinstance(net.layers[position], Linear):
+        where = [str(k) for k, layer in enumerate(net.layers) if not isinstance(layer, Linear)]
+        raise ValueError(f"layer {position} is not an activation; the activations sit at positions {', '.join(where) or 'none'}")
     if kind not in ACTIVATIONS:
         raise ValueError(f"{kind!r} is not an activation; the activations are {', '.join(ACTIVATIONS)}")
     if not np.isfinite(slope):
         raise ValueError(f"a leaky_relu slope must be a finite number, not {slope}")
     out = net.copy()
-    out.layers[position] = Layer(kind, slope=float(slope))
+    out.layers[position] = activation(kind, slope)
     return out

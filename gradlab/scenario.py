@@ -23,19 +23,17 @@ from typing import Any
 import numpy as np
 
 from gradlab.atomic import write_text_atomically
-from gradlab.layers import LAYER_KINDS
+from gradlab.errors import ScenarioError
+from gradlab.layers import LAYER_KINDS, Layer, Linear, activation
 from gradlab.losses import LOSSES, REDUCTIONS
-from gradlab.network import Layer, Network
+from gradlab.network import Network
+from gradlab.text import exact_values
 
 VERSION = 1
 DTYPES = ("float64", "float32")
 FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype")
 MAX_BYTES = 256 * 2**20  # far above any network a person edits by hand
 MAX_CELLS = 20_000_000
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be loaded; the message is one sentence for the user."""
 
 
 def _number(value: Any, where: str) -> float:
@@ -109,9 +107,9 @@ def from_dict(data: Any) -> Network:
 
     x = _matrix(data["x"], "x")
     layers = _layers(data["layers"], x.shape[1])
-    n_out = next(layer.w.shape[1] for layer in reversed(layers) if layer.kind == "linear")
+    n_out = next(layer.w.shape[1] for layer in reversed(layers) if isinstance(layer, Linear))
     y = _targets(data["y"], loss, x.shape[0], n_out)
-    cells = x.size + y.size + sum(layer.w.size + layer.b.size for layer in layers if layer.kind == "linear")
+    cells = x.size + y.size + sum(layer.w.size + layer.b.size for layer in layers if isinstance(layer, Linear))
     if cells > MAX_CELLS:
         raise ScenarioError(f"the scenario has {cells:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
     net = Network(x, y, layers, loss, reduction, data.get("title", ""), data.get("notes", ""))
@@ -139,7 +137,7 @@ def _layers(value: Any, n_in: int) -> list[Layer]:
             raise ScenarioError(f"layer {k} ({kind}) has a field {json.dumps(extra[0])} it does not use")
         if kind != "linear":
             slope = _number(spec.get("slope", 0.01), f"layer {k}'s slope")
-            layers.append(Layer(kind, slope=slope))
+            layers.append(activation(kind, slope))
             continue
         k_linear += 1
         w_name, b_name = f"w{k_linear}", f"b{k_linear}"
@@ -151,7 +149,7 @@ def _layers(value: Any, n_in: int) -> list[Layer]:
         b = _vector(spec["b"], b_name)
         if len(b) != w.shape[1]:
             raise ScenarioError(f"{b_name} has {_count(len(b))} but {w_name} has {w.shape[1]} columns; a bias needs one per column")
-        layers.append(Layer("linear", w, b))
+        layers.append(Linear(w, b))
         width = w.shape[1]
     if k_linear == 0:
         raise ScenarioError("layers needs at least one linear layer: without one there is nothing to learn")
@@ -212,19 +210,15 @@ def load(path: str | os.PathLike) -> Network:
 
 def _numbers(a: np.ndarray) -> list:
     """Plain Python numbers, float32 written in its shortest form (0.15, not 0.15000000596046448)."""
-    if a.dtype == np.float32:
-        return a.astype(str).astype(np.float64).tolist()  # numpy writes each float32 in its shortest form
-    return a.tolist()
+    return exact_values(a)
 
 
 def to_dict(net: Network) -> dict:
     layers = []
     for layer in net.layers:
-        spec: dict[str, Any] = {"type": layer.kind}
-        if layer.kind == "linear":
+        spec: dict[str, Any] = layer.spec()
+        if isinstance(layer, Linear):
             spec["w"], spec["b"] = _numbers(layer.w), _numbers(layer.b)
-        if layer.kind == "leaky_relu":
-            spec["slope"] = layer.slope
         layers.append(spec)
     y = net.y if net.loss == "cross_entropy" or net.y.shape[1] > 1 else net.y[:, 0]
     return {

@@ -15,17 +15,15 @@ from functools import cached_property
 
 import numpy as np
 
+from gradlab.errors import EditError
 from gradlab.explain import Explanation, explain
-from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
+from gradlab.finite_diff import Columns, Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, within_tolerance
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Pass, Step, backward_steps, run
+from gradlab.text import cell_name
 
 Cell = tuple[str, tuple[int, ...]]
-
-
-class EditError(ValueError):
-    """An edit that cannot be made; the message is one sentence for the user."""
 
 
 @dataclass(frozen=True)
@@ -51,14 +49,11 @@ def parse_number(text: str) -> float:
     return value
 
 
-def cell_name(name: str, index: tuple[int, ...]) -> str:
-    return f"{name}[{','.join(map(str, index))}]"
-
-
 class Sheet:
     def __init__(self, net: Network):
         self.net = net
         self.p: Pass = run(net)
+        self.columns = Columns(self.p)  # the columns nudges of this pass have read
         self.inspected: Cell | None = None
         self.step: int | None = None  # stepping through the backward pass: how many of its steps have run
         self._listeners: list[Callable[[Change], None]] = []
@@ -129,7 +124,7 @@ class Sheet:
         region = tuple(slice(t, t + n) for t, n in zip(top_left, block.shape))
         old = target[region].copy()
         target[region] = block
-        self.p = run(self.net)
+        self._set_pass(run(self.net))
         self._changed(Change("values", name, top_left, block.shape))
         return old
 
@@ -140,13 +135,16 @@ class Sheet:
     def replace(self, net: Network) -> Network:
         """Swap in a whole new network (a preset, a file, a reshape, a dtype); returns the old one."""
         old, self.net = self.net, net
-        self.p = run(net)
+        self._set_pass(run(net))
         if self.inspected and not self._exists(self.inspected):
             self.inspected = None
         if self.step is not None:
             self.step = min(self.step, len(self.steps()))
         self._changed(Change("network"))
         return old
+
+    def _set_pass(self, p: Pass) -> None:
+        self.p, self.columns = p, Columns(p)
 
     def _exists(self, cell: Cell) -> bool:
         name, index = cell
@@ -218,14 +216,14 @@ class _Derived:
     @cached_property
     def sweep(self) -> Sweep | None:
         s = self._sheet
-        return sweep(s.net, *s.inspected, p=s.p) if s.inspected else None
+        return sweep(s.net, *s.inspected, p=s.p, columns=s.columns) if s.inspected else None
 
     def nudge(self, eps: float) -> Nudge | None:
         s = self._sheet
         if not s.inspected:
             return None
         if eps not in self._nudges:
-            self._nudges[eps] = nudge(s.net, *s.inspected, eps, s.p)
+            self._nudges[eps] = nudge(s.net, *s.inspected, eps, s.p, s.columns)
         return self._nudges[eps]
 
     def tangent(self, values: np.ndarray) -> np.ndarray:
@@ -240,4 +238,4 @@ class _Derived:
         name, index = s.inspected
         v0 = float(s.p.values[name][index])
         values = np.linspace(v0 - half_width, v0 + half_width, points)
-        return values, loss_curve(s.net, name, index, values, s.p)
+        return values, loss_curve(s.net, name, index, values, s.p, s.columns)

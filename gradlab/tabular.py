@@ -21,23 +21,16 @@ from typing import IO, Any
 import numpy as np
 
 from gradlab.atomic import write_atomically
+from gradlab.errors import EditError, ScenarioError
 from gradlab.network import Network
-from gradlab.scenario import MAX_BYTES, VERSION, ScenarioError, from_dict
-from gradlab.sheet import EditError
+from gradlab.scenario import MAX_BYTES, VERSION, from_dict
+from gradlab.text import shortest
 
 FLAVOURS = ("numpy", "torch")
 
 
-def _texts(a: np.ndarray) -> np.ndarray:
-    """Each number as the shortest text that reads back to the same value in ``a``'s dtype."""
-    a = np.asarray(a)
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"only arrays of numbers can be written, not {a.dtype}")
-    return a.astype(str)  # numpy writes every float in its shortest round-trip form for its own width
-
-
 def _rows(a: np.ndarray) -> list[list[str]]:
-    texts = _texts(a)
+    texts = shortest(a)
     if texts.ndim > 2:
         raise ValueError(f"only a 1-D or 2-D tensor can be written as a table, not a {texts.ndim}-D one")
     return np.atleast_2d(texts).tolist()
@@ -132,7 +125,7 @@ def array_literal(name: str, a: np.ndarray, flavour: str) -> str:
     if not all(part.isidentifier() for part in name.split(".")):
         raise ValueError(f"{name!r} cannot be assigned to in Python")
     a = np.asarray(a)
-    texts = _texts(a)
+    texts = shortest(a)
     texts = np.where(texts == "nan", 'float("nan")', np.where(texts == "inf", 'float("inf")', texts))
     texts = np.where(texts == "-inf", '-float("inf")', texts)
     ctor = "np.array" if flavour == "numpy" else "torch.tensor"
@@ -204,8 +197,7 @@ def read_csv(path: str | os.PathLike) -> np.ndarray:
 def save_npz(net: Network, path: str | os.PathLike) -> None:
     """The whole scenario as .npz: arrays ``x``, ``y``, ``w1``, ``b1``, … and ``meta``, a JSON string."""
     path = Path(path)
-    layers = [{"type": layer.kind, **({"slope": layer.slope} if layer.kind == "leaky_relu" else {})}
-              for layer in net.layers]
+    layers = [layer.spec() for layer in net.layers]
     meta = {"gradlab": VERSION, "title": net.title, "notes": net.notes, "layers": layers,
             "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name}
     arrays = {"x": net.x, "y": net.y, **net.parameters(), "meta": np.array(json.dumps(meta))}

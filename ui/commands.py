@@ -12,7 +12,8 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gradlab.network import Network
-from gradlab.sheet import Sheet, cell_name
+from gradlab.sheet import Sheet
+from gradlab.text import cell_name
 
 NUDGE_ID, TYPED_ID = 1, 2
 

@@ -16,9 +16,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from shiboken6 import isValid
 
+from gradlab.errors import EditError, ScenarioError
 from gradlab.network import Network
-from gradlab.scenario import ScenarioError, load, save
-from gradlab.sheet import EditError
+from gradlab.scenario import load, save
 from gradlab.tabular import load_npz, read_csv, save_npz, write_csv
 from ui.commands import ReplaceNetwork
 from ui.preferences import Preferences

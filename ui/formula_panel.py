@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from gradlab.explain import Explanation, explain
 from gradlab.network import Step, backward_steps
-from gradlab.sheet import Sheet, cell_name
+from gradlab.sheet import Sheet
+from gradlab.text import cell_name
 from ui import palette
 
 TITLE = "Backward pass, as the lesson writes it"

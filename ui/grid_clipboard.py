@@ -28,8 +28,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QTableView, QWidget
 
-from gradlab.sheet import EditError, cell_name
+from gradlab.errors import EditError
 from gradlab.tabular import array_literal, parse_table, to_tsv
+from gradlab.text import cell_name
 from ui.grid_model import TensorModel
 
 WriteBlock = Callable[[str, tuple[int, ...], np.ndarray, str], None]

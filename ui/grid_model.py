@@ -17,7 +17,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from gradlab.describe import describe
-from gradlab.sheet import Change, EditError, Sheet, cell_name, parse_number
+from gradlab.errors import EditError
+from gradlab.sheet import Change, Sheet, parse_number
+from gradlab.text import cell_name
 from ui import palette
 
 INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from gradlab.finite_diff import Nudge
-from gradlab.sheet import Sheet, cell_name
+from gradlab.sheet import Sheet
+from gradlab.text import cell_name
 from ui import palette
 from ui.signals import signals_blocked
 

@@ -109,7 +109,7 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
     """Render the window as a slide: a cell inspected (so the charts and highlights show), a step, a theme."""
     from PySide6.QtWidgets import QApplication
 
-    from gradlab.sheet import EditError
+    from gradlab.errors import EditError
 
     net = window.sheet.net
     if select is None:

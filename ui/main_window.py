@@ -23,9 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradlab import reshape
+from gradlab.errors import EditError
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
-from gradlab.sheet import Change, EditError, Sheet, cell_name
+from gradlab.sheet import Change, Sheet
+from gradlab.text import cell_name
 from ui import palette
 from ui.appearance import Appearance
 from ui.charts import NudgeCharts
@@ -212,13 +215,11 @@ class MainWindow(QMainWindow):
 
     def set_reduction(self, reduction: str) -> None:
         if reduction != self.sheet.net.reduction:
-            net = self.sheet.net.copy()
-            net.reduction = reduction
-            self.editor.replace(net, f"reduce the loss by {reduction}")
+            self.editor.replace(reshape.set_reduction(self.sheet.net, reduction), f"reduce the loss by {reduction}")
 
     def set_dtype(self, dtype: str) -> None:
         if dtype != self.sheet.net.dtype.name:
-            self.editor.replace(self.sheet.net.astype(dtype), f"compute in {dtype}")
+            self.editor.replace(reshape.set_dtype(self.sheet.net, dtype), f"compute in {dtype}")
 
     def inspect(self, name: str, index: tuple[int, ...]) -> None:
         """Inspect a cell of x, a w or a b, and select it in its grid."""

@@ -22,47 +22,14 @@ from shiboken6 import isValid
 
 from gradlab import reshape
 from gradlab.code_export import numpy_script, torch_script
+from gradlab.layers import Linear
 from gradlab.network import Network
-from gradlab.presets import random_network
+from gradlab.position import Position, locate
+from gradlab.presets import randomise_weights
 from gradlab.sheet import Change
 from ui.new_network_dialog import NewNetworkDialog
 
 MAX_LAYER_WIDTH = 100_000
-
-
-@dataclass(frozen=True)
-class Position:
-    """What a selected cell stands for in the network's structure; None where it stands for nothing of that kind."""
-
-    row: int | None = None  # a batch row: a row of x, y and every layer's output
-    input: int | None = None  # a column of x, a row of w1
-    layer: int | None = None  # the linear layer whose parameters or output hold the cell; 0 for x
-    unit: int | None = None  # a unit of that layer, when it is a hidden layer
-    output: int | None = None  # a column of the last layer's parameters, of out and of y
-    linear_layers: int = 0
-
-
-def locate(net: Network, name: str, cell: tuple[int, ...]) -> Position:
-    """What the cell ``name[cell]`` (a value or a ``.g``) stands for in ``net``."""
-    base = name.removesuffix(".g")
-    kinds = [layer.kind for layer in net.layers]
-    n_linear = kinds.count("linear")
-    if base == "x":
-        return Position(row=cell[0], input=cell[1], layer=0, linear_layers=n_linear)
-    if base == "y":
-        return Position(row=cell[0], output=cell[1] if len(cell) == 2 else None, linear_layers=n_linear)
-    row = inp = None
-    if base in net.parameters():
-        layer, column = int(base[1:]), cell[-1]  # w: its column is a unit; b: its entry is
-        if base.startswith("w") and layer == 1:
-            inp = cell[0]
-    else:  # an activation or out: the units of the last linear layer before it
-        position = net.activations().index(base)
-        layer, row, column = kinds[:position + 1].count("linear"), cell[0], cell[1]
-        if layer == 0:  # an activation straight after x keeps x's columns
-            inp = column
-    return Position(row, inp, layer, column if 1 <= layer < n_linear else None,
-                    column if layer == n_linear else None, n_linear)
 
 
 @dataclass(frozen=True)
@@ -163,10 +130,10 @@ class NetworkActions(QObject):
 
     def _add_layer(self, net: Network, p: Position) -> tuple[Network, str] | None:
         """Ask for the new layer's width: its input's width by default, which makes it start as the identity."""
-        linear = [k for k, layer in enumerate(net.layers) if layer.kind == "linear"]
+        linear = [k for k, layer in enumerate(net.layers) if isinstance(layer, Linear)]
         following = net.layers[linear[p.layer]]  # the linear layer that will read the new one
         after = linear[p.layer - 1] + 1 if p.layer else None
-        activation = net.layers[after].kind if after is not None and net.layers[after].kind != "linear" else "relu"
+        activation = net.layers[after].kind if after is not None and not isinstance(net.layers[after], Linear) else "relu"
         where = self._layer_name(p.layer)
         width, ok = QInputDialog.getInt(self.window, "Add a layer", f"Units in the new {activation} layer after {where}:",
                                         following.w.shape[0], 1, MAX_LAYER_WIDTH, 1)
@@ -227,15 +194,8 @@ class NetworkActions(QObject):
 
     def randomise(self) -> None:
         """New Kaiming weights from the next seed: the very weights New Network gives these widths with that seed."""
-        net = self.window.sheet.net
-        linear = [layer for layer in net.layers if layer.kind == "linear"]
-        widths = [linear[0].w.shape[0]] + [layer.w.shape[1] for layer in linear]
-        fresh = random_network(widths, batch=1, seed=self.seed, init="kaiming", dtype=net.dtype.name)
-        out = net.copy()
-        fresh_linear = [layer for layer in fresh.layers if layer.kind == "linear"]
-        for layer, new in zip((layer for layer in out.layers if layer.kind == "linear"), fresh_linear):
-            layer.w = new.w
-        self._replace(out, f"randomise the weights (Kaiming, seed {self.seed})")
+        self._replace(randomise_weights(self.window.sheet.net, self.seed),
+                      f"randomise the weights (Kaiming, seed {self.seed})")
         self.seed += 1
 
     def new_network(self) -> None:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradlab import reshape
 from gradlab.layers import ACTIVATIONS
 from gradlab.losses import LOSSES, REDUCTIONS
 from gradlab.network import Network
@@ -129,14 +128,12 @@ class NewNetworkDialog(QDialog):
 
     def _copy_shape(self, net: Network) -> None:
         """Start from the open network's sizes and settings."""
-        linear = [k for k, layer in enumerate(net.layers) if layer.kind == "linear"]
-        widths = [net.layers[k].w.shape[1] for k in linear]
+        widths = net.widths()
         self.batch.setText(str(net.batch))
-        self.inputs.setText(str(net.x.shape[1]))
-        self.hidden.setText(", ".join(map(str, widths[:-1])))
+        self.inputs.setText(str(widths[0]))
+        self.hidden.setText(", ".join(map(str, widths[1:-1])))
         self.outputs.setText(str(widths[-1]))
-        after = [net.layers[k + 1].kind if k + 1 < len(net.layers) and net.layers[k + 1].kind != "linear" else "relu"
-                 for k in linear[:-1]]
+        after = [kind or "relu" for kind in net.hidden_activations()]
         self._sync_activations(len(after))
         for box, kind in zip(self.activations, after):
             box.setCurrentText(kind)
@@ -188,11 +185,6 @@ class NewNetworkDialog(QDialog):
     def network(self) -> Network:
         """The network the fields describe, built by the core."""
         batch, widths = self.sizes()
-        kinds = [box.currentText() for box in self.activations]
-        net = random_network(widths, batch, kinds[0] if kinds else "relu", self.loss.currentText(),
-                             self.reduction.currentText(), self.dtype.currentText(), self.seed.value(),
-                             INITS[self.init.currentText()])
-        for k, kind in enumerate(kinds):  # random_network puts one activation after each hidden linear layer
-            if net.layers[2 * k + 1].kind != kind:
-                net = reshape.set_activation(net, 2 * k + 1, kind)
-        return net
+        return random_network(widths, batch, [box.currentText() for box in self.activations], self.loss.currentText(),
+                              self.reduction.currentText(), self.dtype.currentText(), self.seed.value(),
+                              INITS[self.init.currentText()])

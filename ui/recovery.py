@@ -24,8 +24,9 @@ from PySide6.QtWidgets import QMessageBox
 from shiboken6 import isValid
 
 from gradlab.atomic import write_text_atomically
+from gradlab.errors import ScenarioError
 from gradlab.network import Network
-from gradlab.scenario import MAX_BYTES, ScenarioError, from_dict, to_dict
+from gradlab.scenario import MAX_BYTES, from_dict, to_dict
 
 FORMAT = 1
 FILE_NAME = "recovery.json"

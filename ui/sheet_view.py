@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradlab.describe import describe
+from gradlab.layers import Linear
 from gradlab.sheet import Change, Sheet
 from ui import palette
 from ui.cell_editor import CellEditor
@@ -192,7 +193,7 @@ class SheetView(QWidget):
 
     def layout_key(self) -> tuple:
         net = self.sheet.net
-        return (tuple((w.kind, w.inp, w.out, w.w) for w in net.wiring()), net.loss)
+        return (tuple((layer.kind, names) for layer, names in net.named_layers()), net.loss)
 
     def rebuild(self) -> None:
         """Lay the grids out again; needed only when the network gains or loses a tensor."""
@@ -219,15 +220,15 @@ class SheetView(QWidget):
         col = 0
         self._stage(col, "input", [("x", "the batch: one row per example")])
         net = self.sheet.net
-        for wire, layer in zip(net.wiring(), net.layers):
-            if layer.kind == "linear":  # the parameters and the output share one heading: the layer's formula
-                self._heading(col + 1, f"{wire.out} = {wire.inp} @ {wire.w} + {wire.b}", span=2)
+        for layer, wire in net.named_layers():
+            if isinstance(layer, Linear):  # the parameters and the output share one heading: the layer's formula
+                self._heading(col + 1, layer.fill(layer.forward_code, wire), span=2)
                 self._stage(col + 1, None, [(wire.w, "weights: inputs × units"), (wire.b, "bias: one per unit")])
                 self._stage(col + 2, None, [(wire.out, "batch × units")])
                 col += 2
             else:
                 col += 1
-                self._stage(col, f"{wire.out} = {layer.kind}({wire.inp})", [(wire.out, "batch × units")])
+                self._stage(col, layer.fill(layer.forward_code, wire), [(wire.out, "batch × units")])
         col += 1
         self._stage(col, "targets", [("y", f"targets: what out should be; loss = {net.loss}(out, y)")], gradients=False)
         self._grid.setColumnStretch(col + 1, 1)

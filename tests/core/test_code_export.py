@@ -10,7 +10,7 @@ import pytest
 
 from gradlab import PRESETS, preset, random_network, run
 from gradlab.code_export import exact_values, numpy_script, torch_script
-from gradlab.network import Layer
+from gradlab.layers import Tanh
 
 DTYPES = ["float64", "float32"]
 RANDOM = {  # between them: every activation, every loss with both reductions, and a batch (with a seed)
@@ -33,7 +33,7 @@ def network(kind, dtype):
         return random_network(**RANDOM[kind], dtype=dtype)
     net = random_network([3, 4, 2], activation="leaky_relu", seed=5)
     net.layers[1].slope = 0.2
-    net.layers.insert(0, Layer("tanh"))
+    net.layers.insert(0, Tanh())
     return net.astype(dtype)
 
 
@@ -156,7 +156,7 @@ def test_numpy_script_defines_only_the_functions_the_network_uses(kind):
     net = network(kind, "float64")
     defined = {node.name for node in ast.parse(numpy_script(net)).body if isinstance(node, ast.FunctionDef)}
     used = {layer.kind for layer in net.layers if layer.kind != "linear"}
-    losses = {net.loss, f"{net.loss}_grad"} | ({"log_softmax"} if net.loss == "cross_entropy" else set())
+    losses = {f"{net.loss}_rows", f"{net.loss}_grad"} | ({"log_softmax", "softmax"} if net.loss == "cross_entropy" else set())
     assert defined == {"lin", "lin_grad", *used, *(f"{kind}_grad" for kind in used), *losses}
 
 

@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab import Layer, Network, check, forward, nudge, run
-from gradlab.layers import ACTIVATIONS, lin_grad
+from gradlab import Network, check, forward, nudge, run
+from gradlab.layers import ACTIVATIONS, Linear, ReLU, activation, lin_grad
 from gradlab.losses import LOSSES, REDUCTIONS
 
 
@@ -32,10 +32,10 @@ def networks(draw):
     batch = draw(st.integers(1, 5))
     layers = []
     for n_in, n_out in zip(widths, widths[1:]):
-        layers.append(Layer("linear", rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)))
+        layers.append(Linear(rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)))
         kind = draw(st.sampled_from([*ACTIVATIONS, None]))
         if kind:
-            layers.append(Layer(kind, slope=draw(st.sampled_from([0.01, 0.2]))))
+            layers.append(activation(kind, slope=draw(st.sampled_from([0.01, 0.2]))))
     y = rng.integers(0, widths[-1], batch) if loss == "cross_entropy" else rng.normal(size=(batch, widths[-1]))
     net = Network(rng.normal(size=(batch, widths[0])), y, layers, loss, draw(st.sampled_from(REDUCTIONS)))
     return net.astype(draw(st.sampled_from(["float64", "float32"])))
@@ -97,7 +97,7 @@ def test_the_lessons_network_by_hand():
     l1_g = (l1 > 0) * l2_g  # relu_grad
     x_g, w1_g, b1_g = lesson_lin_grad(x, l1_g, w1)
 
-    net = Network(x, y[:, None], [Layer("linear", w1, b1), Layer("relu"), Layer("linear", w2, b2)])
+    net = Network(x, y[:, None], [Linear(w1, b1), ReLU(), Linear(w2, b2)])
     p = run(net)
     assert np.isclose(p.loss, loss, rtol=1e-15)
     expected = {"out": out_g, "l2": l2_g, "l1": l1_g, "x": x_g, "w1": w1_g, "b1": b1_g, "w2": w2_g, "b2": b2_g}

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab import Layer, Network, check, preset, random_network, reshape, run
-from gradlab.layers import ACTIVATIONS
+from gradlab import Network, check, preset, random_network, reshape, run
+from gradlab.layers import ACTIVATIONS, Linear, ReLU, Tanh
 from gradlab.losses import LOSSES
 
 
@@ -17,7 +17,7 @@ def arrays(net: Network) -> dict[str, np.ndarray]:
 def assert_same(a: Network, b: Network) -> None:
     """Equal bit for bit: every array with the same dtype, shape and bits, and every setting."""
     assert (a.loss, a.reduction, a.title, a.notes) == (b.loss, b.reduction, b.title, b.notes)
-    assert [(layer.kind, layer.slope) for layer in a.layers] == [(layer.kind, layer.slope) for layer in b.layers]
+    assert [layer.spec() for layer in a.layers] == [layer.spec() for layer in b.layers]
     tensors_a, tensors_b = arrays(a), arrays(b)
     assert tensors_a.keys() == tensors_b.keys()
     for name, value in tensors_a.items():
@@ -112,8 +112,8 @@ def test_inputs_are_a_column_of_x_and_a_row_of_w1():
 def leading_activation() -> Network:
     """A network whose first layer is an activation: the input width is still w1's row count."""
     rng = np.random.default_rng(3)
-    layers = [Layer("tanh"), Layer("linear", rng.normal(size=(3, 2)), rng.normal(size=2)),
-              Layer("relu"), Layer("linear", rng.normal(size=(2, 1)), rng.normal(size=1))]
+    layers = [Tanh(), Linear(rng.normal(size=(3, 2)), rng.normal(size=2)),
+              ReLU(), Linear(rng.normal(size=(2, 1)), rng.normal(size=1))]
     return Network(rng.normal(size=(4, 3)), rng.normal(size=(4, 1)), layers)
 
 
@@ -272,7 +272,7 @@ def test_reduction_dtype_and_activation_switches():
     classes = reshape.set_dtype(preset("classifier"), "float32")
     assert classes.y.dtype.kind == "i"
     leaky = reshape.set_activation(net, 1, "leaky_relu", 0.2)
-    assert (leaky.layers[1].kind, leaky.layers[1].slope) == ("leaky_relu", 0.2)
+    assert leaky.layers[1].spec() == {"type": "leaky_relu", "slope": 0.2}
     np.testing.assert_array_equal(leaky.layers[0].w, net.layers[0].w, strict=True)
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from gradlab import PRESETS, ScenarioError, preset, random_network, run
-from gradlab.sheet import EditError
+from gradlab.errors import EditError
 from gradlab.tabular import array_literal, load_npz, parse_table, read_csv, save_npz, to_tsv, write_csv
 
 SHAPES = hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=6)

@@ -5,9 +5,9 @@ import pytest
 from PySide6.QtWidgets import QLabel, QTextBrowser
 
 import gradlab
-from gradlab.explain import fmt
 from gradlab.network import backward_steps
 from gradlab.sheet import Sheet
+from gradlab.text import fmt
 from ui.formula_panel import HINT, MARKER, TITLE, FormulaPanel
 
 
