@@ -16,6 +16,7 @@ import re
 import sys
 import tempfile
 
+from gradlab.cli import COMMANDS
 from gradlab.presets import PRESETS
 
 
@@ -25,7 +26,7 @@ class UsageError(ValueError):
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="gradlab", description="See backpropagation: nudge a cell, watch the loss move.",
-                                 epilog="Run 'gradlab check --help' to check a scenario's gradients from the shell.")
+                                 epilog="Commands that need no window: " + ", ".join(f"'gradlab {c} --help'" for c in COMMANDS) + ".")
     ap.add_argument("file", nargs="?", help="a scenario file (.json) to open")
     ap.add_argument("--preset", choices=list(PRESETS), help="open a built-in scenario")
     ap.add_argument("--screenshot", metavar="PATH", help="render the window off screen to this PNG and exit")
@@ -59,10 +60,10 @@ def _size(text: str) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["check"]:
-        from gradlab.cli import main as check
+    if argv[:1] and argv[0] in COMMANDS:
+        from gradlab.cli import main as command
 
-        return check(argv[1:])
+        return command(argv)
     args = parser().parse_args(argv)
     if args.file and args.preset:
         print("gradlab: give a FILE or --preset, not both", file=sys.stderr)

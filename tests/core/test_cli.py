@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from gradlab import PRESETS, dumps, preset
-from gradlab.cli import main
+from gradlab.cli.check import main
 
 
 def run_check(*args):
@@ -71,7 +71,7 @@ def test_every_preset_checks_clean():
 def test_the_core_and_check_never_import_qt():
     code = (
         "import sys; import gradlab; from gradlab.cli import main; "
-        "code = main(['--preset', 'lesson']); "
+        "code = main(['check', '--preset', 'lesson']); "
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'ui'))], 'Qt was imported'; "
         "sys.exit(code)"
     )

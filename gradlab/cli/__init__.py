@@ -1,0 +1,33 @@
+"""GradLab's commands from the shell, none of which imports Qt.
+
+    gradlab check (FILE | --preset NAME) [options]     every gradient against finite differences
+
+Each command is a module of this package with a ``main(argv) -> int`` that
+returns the exit status: 0 for success, 1 when the answer is "no" (a gradient
+disagrees), 2 when the input is bad, with one sentence on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {  # name → (module, what it does)
+    "check": ("gradlab.cli.check", "check every gradient of the backward pass against finite differences"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: gradlab COMMAND …", "", "commands:"]
+    lines += [f"  {name:<10} {what}" for name, (_, what) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``argv[0]`` (a command's name) with the rest of ``argv``."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        print(usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]))
