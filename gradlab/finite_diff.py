@@ -174,6 +174,11 @@ class Nudge:
     kink: bool  # the nudge moved a ReLU's input across 0
 
     @property
+    def delta_loss(self) -> float:
+        """ΔL = L(θ+ε) − L(θ): what the spreadsheet's column recorded."""
+        return self.loss_plus - self.loss
+
+    @property
     def abs_err(self) -> float:
         return abs(self.central - self.analytic)
 

@@ -68,6 +68,7 @@ class Divisor:
     lesson: str  # in the lesson's code: "out.numel()", "out.shape[0]" or "1"
     numpy: str  # in the NumPy script: "out.size", "out.shape[0]" or "1"
     why: str  # in words
+    caption: str  # as short as a label beside the loss: "mean of 4×1 squared errors"
 
 
 class Loss:
@@ -95,11 +96,13 @@ class Loss:
     def divisor(cls, out_shape: tuple[int, ...], reduction: str) -> Divisor:
         """The one rule for "summed or averaged?"."""
         if reduction == "sum":
-            return Divisor(1, "1", "1", "the loss is summed over the batch, so nothing divides it")
+            return Divisor(1, "1", "1", "the loss is summed over the batch, so nothing divides it", "summed over the batch")
         batch, n_out = out_shape
         if cls.every_element:
-            return Divisor(batch * n_out, "out.numel()", "out.size", "the loss is averaged over every element of out")
-        return Divisor(batch, "out.shape[0]", "out.shape[0]", "the loss is averaged over the batch")
+            return Divisor(batch * n_out, "out.numel()", "out.size", "the loss is averaged over every element of out",
+                           f"mean of {batch}×{n_out} squared errors")
+        return Divisor(batch, "out.shape[0]", "out.shape[0]", "the loss is averaged over the batch",
+                       f"mean over a batch of {batch}")
 
 
 class MSE(Loss):

@@ -1,6 +1,7 @@
-"""The live sheet: one network, its current pass, and the cell being inspected.
+"""The live sheet: one network and its current pass.
 
-This is what the desktop app shows; it holds no Qt.  Every change goes through
+This is what the desktop app shows; it holds no Qt (what the learner looks at,
+the inspected cell, ε, the stepper's step, lives in ``gradlab.session``).  Every change goes through
 a method here, which recomputes the forward and backward pass and tells each
 subscriber what changed, so a view redraws only what it must.  Every method
 that changes something returns what it replaced, so an undo can put it back bit
@@ -11,27 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 from gradlab.errors import EditError
-from gradlab.explain import Explanation, explain
-from gradlab.finite_diff import Columns, Nudge, Sweep, loss_curve, nudge, sweep
-from gradlab.gradcheck import DEFAULTS, within_tolerance
-from gradlab.influence import Influence, influence
-from gradlab.network import Network, Pass, Step, backward_steps, run
+from gradlab.finite_diff import Columns
+from gradlab.network import Network, Pass, run
 from gradlab.text import cell_name
-
-Cell = tuple[str, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
 class Change:
-    """What changed: ``values`` of one tensor (a block at ``top_left`` of ``shape``),
-    the whole ``network`` (shapes, dtype, loss: views start over), or the ``inspected`` cell."""
+    """What changed: ``values`` of one tensor (a block at ``top_left`` of ``shape``), the whole
+    ``network`` (shapes, dtype, loss: views start over), or one of the session's facts, by name."""
 
-    kind: str  # "values" | "network" | "inspected" | "step"
+    kind: str  # "values" | "network", or the session's "inspected" | "explained" | "selected" | "eps" | "step" …
     tensor: str | None = None
     top_left: tuple[int, ...] = ()
     shape: tuple[int, ...] = ()
@@ -54,8 +49,6 @@ class Sheet:
         self.net = net
         self.p: Pass = run(net)
         self.columns = Columns(self.p)  # the columns nudges of this pass have read
-        self.inspected: Cell | None = None
-        self.step: int | None = None  # stepping through the backward pass: how many of its steps have run
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- subscribers ---------------------------------------------------------------
@@ -68,7 +61,6 @@ class Sheet:
             self._listeners.remove(listener)
 
     def _changed(self, change: Change) -> None:
-        self.__dict__.pop("derived", None)  # what the inspector shows is recomputed on demand
         for listener in list(self._listeners):
             if listener in self._listeners:  # one listener may unsubscribe another (a view rebuilding its grids)
                 listener(change)
@@ -82,6 +74,14 @@ class Sheet:
         if name == "y":
             return self.net.y
         return self.p.values[name]
+
+    def grid_shape(self, name: str) -> tuple[int, int]:
+        """The tensor ``name`` as a spreadsheet shows it, rows × columns: a vector is one row (a bias under
+        its weight's columns), except ``y``'s class indices, one per batch row, which are one column."""
+        shape = self.array(name).shape
+        if len(shape) == 2:
+            return shape[0], shape[1]
+        return (shape[0], 1) if name == "y" else (1, shape[0])
 
     def editable(self, name: str) -> bool:
         return name == "y" or name in self.net.inputs()
@@ -136,106 +136,19 @@ class Sheet:
         """Swap in a whole new network (a preset, a file, a reshape, a dtype); returns the old one."""
         old, self.net = self.net, net
         self._set_pass(run(net))
-        if self.inspected and not self._exists(self.inspected):
-            self.inspected = None
-        if self.step is not None:
-            self.step = min(self.step, len(self.steps()))
         self._changed(Change("network"))
         return old
 
     def _set_pass(self, p: Pass) -> None:
         self.p, self.columns = p, Columns(p)
 
-    def _exists(self, cell: Cell) -> bool:
-        name, index = cell
+    def exists(self, name: str, index: tuple[int, ...]) -> bool:
+        """Whether ``name[index]`` is a cell of ``x``, a ``w`` or a ``b``: what a learner can nudge."""
         if name not in self.net.inputs():
             return False
         shape = self.net.tensor(name).shape
         return len(index) == len(shape) and all(0 <= i < n for i, n in zip(index, shape))
 
-    def inspect(self, name: str | None, index: tuple[int, ...] = ()) -> None:
-        """Make ``name[index]`` the inspected cell (a cell of ``x``, a ``w`` or a ``b``), or none."""
-        cell = None if name is None else (name, tuple(int(i) for i in index))
-        if cell is not None and not self._exists(cell):
-            raise EditError(f"only a cell of x, a w or a b can be inspected, not {cell_name(*cell)}")
-        if cell != self.inspected:
-            self.inspected = cell
-            self._changed(Change("inspected"))
-
-    # -- stepping through the backward pass ----------------------------------------
-
-    def steps(self) -> list[Step]:
-        return backward_steps(self.net)
-
-    def set_step(self, step: int | None) -> None:
-        """Show the backward pass after ``step`` of its calls (0: the forward pass done, no ``.g``
-        yet), or all of it (None).  The numbers are always the whole pass's: a step only hides."""
-        if step is not None and not 0 <= step <= len(self.steps()):
-            raise EditError(f"the backward pass has {len(self.steps())} steps, so there is no step {step}")
-        if step != self.step:
-            self.step = step
-            self._changed(Change("step"))
-
-    def computed(self, name: str) -> bool:
-        """Whether the gradient ``name`` (``"w1.g"``) has been written at the current step."""
-        if self.step is None:
-            return True
-        return any(name in s.writes for s in self.steps()[: self.step])
-
-    # -- what the inspector shows, for the inspected cell --------------------------
-
-    @cached_property
-    def derived(self) -> _Derived:
-        return _Derived(self)
-
-    def tolerance(self) -> tuple[float, float]:
-        d = DEFAULTS[self.net.dtype.name]
-        return d["atol"], d["rtol"]
-
-    def agrees(self, n: Nudge) -> bool:
-        return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
-
-
-class _Derived:
-    """Influence, explanation, sweep and nudge of the inspected cell, each computed once per state."""
-
-    def __init__(self, sheet: Sheet):
-        self._sheet = sheet
-        self._nudges: dict[float, Nudge] = {}
-
-    @cached_property
-    def influence(self) -> dict[str, Influence]:
-        s = self._sheet
-        return influence(s.net, *s.inspected, s.p) if s.inspected else {}
-
-    @cached_property
-    def explanation(self) -> Explanation | None:
-        s = self._sheet
-        return explain(s.net, s.p, *s.inspected) if s.inspected else None
-
-    @cached_property
-    def sweep(self) -> Sweep | None:
-        s = self._sheet
-        return sweep(s.net, *s.inspected, p=s.p, columns=s.columns) if s.inspected else None
-
-    def nudge(self, eps: float) -> Nudge | None:
-        s = self._sheet
-        if not s.inspected:
-            return None
-        if eps not in self._nudges:
-            self._nudges[eps] = nudge(s.net, *s.inspected, eps, s.p, s.columns)
-        return self._nudges[eps]
-
-    def tangent(self, values: np.ndarray) -> np.ndarray:
-        """The line through (θ, L) whose slope is the analytic gradient: L + θ.g · (v − θ)."""
-        s = self._sheet
-        name, index = s.inspected
-        return s.p.loss + s.p.grads[name][index] * (np.asarray(values) - s.p.values[name][index])
-
-    def loss_curve(self, half_width: float, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
-        """The loss as the inspected cell moves ``half_width`` either way."""
-        s = self._sheet
-        name, index = s.inspected
-        v0 = float(s.p.values[name][index])
-        values = np.linspace(v0 - half_width, v0 + half_width, points)
-        return values, loss_curve(s.net, name, index, values, s.p, s.columns)
+    def nudged_value(self, name: str, index: tuple[int, ...], eps: float) -> float:
+        """θ + ε as the network stores it: rounded to its dtype, as any edit is."""
+        return float(self.array(name)[index] + np.asarray(eps, self.net.dtype))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from ui.preferences import Preferences
 
@@ -25,47 +25,57 @@ THEMES = {
 
 
 class Appearance(QObject):
-    zoom_changed = Signal(float)
+    """Zoom, theme and presentation mode of one window: ``root`` takes the font and the palette, every
+    widget inside inherits them; what cannot inherit (the charts, the code listing) hears ``zoom_changed``
+    and ``theme_changed``, and the window hides its chrome on ``presentation_changed``."""
 
-    def __init__(self, window, preferences: Preferences | None = None):
-        super().__init__(window)
-        self.window = window
-        self.preferences = preferences or Preferences()
+    zoom_changed = Signal(float)
+    theme_changed = Signal(str)
+    presentation_changed = Signal(bool, bool)  # on, and whether to go full screen
+
+    def __init__(self, root: QWidget, preferences: Preferences):
+        super().__init__(root)
+        self.root = root
+        self.preferences = preferences
         self.base_point_size = QApplication.font().pointSizeF()
         self.zoom = 1.0
         self.theme = "light"
         self._before_presentation: float | None = None
 
-        self.zoom_in_action = QAction("Zoom &In", window)
+        self.zoom_in_action = QAction("Zoom &In", root)
         self.zoom_in_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.ZoomIn), QKeySequence("Ctrl+=")])
         self.zoom_in_action.triggered.connect(lambda: self.set_zoom(self.zoom * ZOOM_STEP))
-        self.zoom_out_action = QAction("Zoom &Out", window, shortcut=QKeySequence.StandardKey.ZoomOut)
+        self.zoom_out_action = QAction("Zoom &Out", root, shortcut=QKeySequence.StandardKey.ZoomOut)
         self.zoom_out_action.triggered.connect(lambda: self.set_zoom(self.zoom / ZOOM_STEP))
-        self.zoom_reset_action = QAction("&Actual Size", window, shortcut=QKeySequence("Ctrl+0"))
+        self.zoom_reset_action = QAction("&Actual Size", root, shortcut=QKeySequence("Ctrl+0"))
         self.zoom_reset_action.triggered.connect(lambda: self.set_zoom(1.0))
-        self.presentation_action = QAction("&Presentation Mode", window, checkable=True, objectName="presentation")
+        self.presentation_action = QAction("&Presentation Mode", root, checkable=True, objectName="presentation")
         self.presentation_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.FullScreen), QKeySequence("F5")])
         self.presentation_action.setToolTip("Full screen and bigger, for a projector (F5; Esc leaves)")
         self.presentation_action.toggled.connect(self.set_presentation)
-        self._leave = QShortcut(QKeySequence("Esc"), window, lambda: self.presentation_action.setChecked(False))
+        self._leave = QShortcut(QKeySequence("Esc"), root, lambda: self.presentation_action.setChecked(False))
         self._leave.setEnabled(False)
-        self.theme_actions = QActionGroup(window)
+        self.theme_actions = QActionGroup(root)
         for name in THEMES:
-            action = QAction(f"{name.title()} theme", window, checkable=True, objectName=f"theme-{name}")
+            action = QAction(f"{name.title()} theme", root, checkable=True, objectName=f"theme-{name}")
             action.triggered.connect(lambda _=False, n=name: self.set_theme(n))
             self.theme_actions.addAction(action)
-        menu = window.menus["View"]
+        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action, self.presentation_action):
+            root.addAction(action)  # their shortcuts work with the menu bar hidden
+
+    def start(self) -> None:
+        """Apply the light theme and the remembered zoom (once everything that follows them is listening)."""
+        self.set_theme("light")
+        self.set_zoom(self.preferences.zoom())
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """The View menu's part: zoom, the themes, presentation mode."""
         menu.addSeparator()
         menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action])
         menu.addSeparator()
         menu.addActions(self.theme_actions.actions())
         menu.addSeparator()
         menu.addAction(self.presentation_action)
-        for action in (self.zoom_in_action, self.zoom_out_action, self.zoom_reset_action, self.presentation_action):
-            window.addAction(action)  # their shortcuts work with the menu bar hidden
-
-        self.set_theme("light")
-        self.set_zoom(self.preferences.zoom())
 
     # -- zoom ------------------------------------------------------------------------
 
@@ -75,10 +85,7 @@ class Appearance(QObject):
         self.zoom = zoom
         font = QApplication.font()
         font.setPointSizeF(self.base_point_size * zoom)
-        self.window.setFont(font)  # the grids, headers, inspector and labels inherit it
-        self.window.charts.set_font_scale(zoom)
-        self.window.formula.set_font_scale(zoom)
-        self.window.fit_panels()
+        self.root.setFont(font)  # the grids, headers, inspector and labels inherit it
         if self._before_presentation is None:  # presentation's extra zoom is not the user's preference
             self.preferences.set_zoom(zoom)
         self.zoom_changed.emit(zoom)
@@ -91,22 +98,15 @@ class Appearance(QObject):
             return
         if on:
             self._before_presentation = self.zoom
-            self.window.menuBar().hide()
-            if full_screen:
-                self.window.showFullScreen()
+            self.presentation_changed.emit(True, full_screen)
             self.set_zoom(self.zoom * PRESENTATION_ZOOM)
         else:
             zoom, self._before_presentation = self._before_presentation, None
-            self.window.menuBar().show()
-            self.window.showNormal()
+            self.presentation_changed.emit(False, full_screen)
             self.set_zoom(zoom)
         self._leave.setEnabled(on)
         if self.presentation_action.isChecked() != on:
             self.presentation_action.setChecked(on)
-
-    @property
-    def presenting(self) -> bool:
-        return self._before_presentation is not None
 
     # -- themes ----------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ class Appearance(QObject):
                              (QPalette.ColorRole.HighlightedText, highlighted_text),
                              (QPalette.ColorRole.PlaceholderText, QColor("#777777"))):
             colours.setColor(role, colour)
-        self.window.setPalette(colours)
-        self.window.charts.set_theme(name == "dark")
+        self.root.setPalette(colours)
+        self.theme_changed.emit(name)
         for action in self.theme_actions.actions():
             action.setChecked(action.objectName() == f"theme-{name}")

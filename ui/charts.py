@@ -6,8 +6,8 @@
 ``loss-plot``   L as the cell moves around its value, the tangent the backward formulas predict, and the
                 points at the value and at value + ε.
 
-The main window calls ``refresh`` after each change; the charts read the sheet's ``derived`` data and do no
-maths of their own beyond masking what a log axis cannot show.  Every curve and line is made once and
+The charts follow the session: its inspected cell and ε, and every change of the sheet.  They read the
+session's ``derived`` data and do no maths of their own beyond masking what a log axis cannot show.  Every curve and line is made once and
 updated with ``setData``/``setValue``.
 """
 
@@ -19,12 +19,13 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
-from gradlab.sheet import Sheet
+from gradlab.session import Session
+from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
@@ -65,12 +66,13 @@ chart_export.install()
 
 
 class NudgeCharts(QWidget):
-    """The inspected cell's three nudge charts; the main window calls ``set_epsilon``, ``refresh`` and ``clear``."""
+    """The inspected cell's three nudge charts, for the session's inspected cell and ε."""
 
-    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
-        self.sheet = sheet
-        self.eps = 1e-3
+        self.session, self.sheet = session, session.sheet
+        self._eps_timer = QTimer(self, singleShot=True, interval=0)  # ε drags come in bursts: one redraw a turn
+        self._eps_timer.timeout.connect(self.refresh)
         self.font_scale = 1.0
         self.foreground = "k"  # ink: black on white plots, white on black ones
         self._sweep_shown: Sweep | None = None  # the Sweep behind the curves, for the readouts
@@ -113,7 +115,8 @@ class NudgeCharts(QWidget):
         self._pages.addWidget(charts)
         self._charts_page = charts
         self.set_font_scale(1.0)
-        self.set_epsilon(self.eps)
+        self._move_eps_markers()
+        session.subscribe(self._on_change)
         self.refresh()
 
     # -- building ------------------------------------------------------------------
@@ -163,22 +166,37 @@ class NudgeCharts(QWidget):
         plot.addItem(line)
         return line
 
-    # -- the API the main window calls ---------------------------------------------
+    # -- following the session -------------------------------------------------------
+
+    @property
+    def eps(self) -> float:
+        return self.session.eps
 
     def set_epsilon(self, eps: float) -> None:
-        """Move the ε markers; the loss plot's ε point follows at the next ``refresh``."""
-        if not (math.isfinite(eps) and eps > 0):
-            raise ValueError(f"ε must be a positive finite number, not {eps}")
-        self.eps = float(eps)
+        """Set the session's ε: the ε markers move at once, the loss plot's ε point at the next ``refresh``."""
+        self.session.set_eps(eps)
+
+    def _move_eps_markers(self) -> None:
         for line in (self.eps_line, self.eps_error_line):  # log axes: the line lives at log10(ε)
             line.setValue(math.log10(self.eps))
 
+    def cleanup(self) -> None:
+        self.session.unsubscribe(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "eps":
+            self._move_eps_markers()
+            self._eps_timer.start()
+        elif change.kind not in ("selected", "explained"):
+            self._eps_timer.stop()
+            self.refresh()
+
     def refresh(self) -> None:
-        """Redraw every chart from the sheet's current state, or show the empty state."""
-        if self.sheet.inspected is None:
+        """Redraw every chart from the session's current state, or show the empty state."""
+        if self.session.inspected is None:
             self.clear()
             return
-        derived = self.sheet.derived
+        derived = self.session.derived
         sw = derived.sweep
         self._sweep_shown = sw
         finite_fwd, finite_cen = np.isfinite(sw.forward), np.isfinite(sw.central)
@@ -196,7 +214,7 @@ class NudgeCharts(QWidget):
         self.tangent_curve.setData(values, tangent)
         self.current_marker.setData([n.value], [n.loss])
         self.nudged_marker.setData([n.value + n.step_plus], [n.loss_plus])
-        cell = cell_name(*self.sheet.inspected)
+        cell = cell_name(*self.session.inspected)
         self._loss_shown = (cell, values, losses, tangent)
         label = f"{cell} (cell units)"
         if self._loss_axis_label != label:  # a new label re-lays the plot out: only when it changes

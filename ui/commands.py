@@ -88,8 +88,7 @@ class Editor:
 
     def nudge(self, name: str, index: tuple[int, ...], eps: float) -> None:
         """Add ε to one cell (rounded to the network's dtype, as any edit is)."""
-        dtype = self.sheet.net.dtype
-        value = float(self.sheet.array(name)[index] + np.asarray(eps, dtype))
+        value = self.sheet.nudged_value(name, index, eps)
         block = np.full((1,) * len(index), value)
         self.sheet.check_block(name, index, block)
         self.stack.push(SetCells(self.sheet, name, index, block, f"nudge {cell_name(name, index)} by {eps:+.3g}", NUDGE_ID))

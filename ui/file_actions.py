@@ -1,7 +1,8 @@
 """The File menu: scenarios opened and saved, tensors to and from CSV, and work that is never lost.
 
 Opening a file, loading a preset, dropping a file on the window and closing it all
-ask first (Save / Discard / Cancel) when there are unsaved changes.  Loading is one
+ask first (Save / Discard / Cancel) when there are unsaved changes (the window asks
+``closing()`` and hands drops to ``open_file``).  Loading is one
 undo step that also remembers which file was open, so undo puts back the network
 and the window's title together.  The title names the file and carries Qt's ``[*]``
 mark while the undo stack is not clean.
@@ -11,16 +12,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QTimer
+from PySide6.QtCore import QMimeData, QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from shiboken6 import isValid
 
 from gradlab.errors import EditError, ScenarioError
 from gradlab.network import Network
 from gradlab.scenario import load, save
+from gradlab.session import Session
 from gradlab.tabular import load_npz, read_csv, save_npz, write_csv
-from ui.commands import ReplaceNetwork
+from ui.commands import Editor, ReplaceNetwork
 from ui.preferences import Preferences
 from ui.recovery import Autosave
 
@@ -64,7 +66,7 @@ class LoadScenario(ReplaceNetwork):
     """Swap in a whole scenario and the file it came from (None for a preset), so undo puts both back."""
 
     def __init__(self, files: FileActions, net: Network, path: Path | None, text: str):
-        super().__init__(files.window.sheet, net, text)
+        super().__init__(files.sheet, net, text)
         self.files, self.new_path, self.old_path = files, path, files.path
 
     def redo(self) -> None:
@@ -77,20 +79,24 @@ class LoadScenario(ReplaceNetwork):
 
 
 class FileActions(QObject):
-    """The File menu of one main window, its title, the unsaved-changes question, drops and preferences.
+    """The File menu's actions, the unsaved-changes question, the document's name and its recovery copy.
 
-    A QObject child of the window and an event filter on it, so it sees the window close."""
+    It is handed what it works on, the session and the undo ``editor``, and a ``parent`` widget
+    that its dialogs belong to; it tells the window what to show through ``message`` (a sentence for
+    the status bar) and ``title_changed`` (the window's title and whether the work is unsaved)."""
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    message = Signal(str)
+    title_changed = Signal(str, bool)
+
+    def __init__(self, session: Session, editor: Editor, preferences: Preferences, parent: QWidget):
+        super().__init__(parent)
+        self.session, self.sheet, self.editor, self.stack = session, session.sheet, editor, editor.stack
+        self.dialog_parent = parent
         self.path: Path | None = None
-        self.preferences = Preferences()
-        self._last_grid: str | None = None
-        self._shown = False
+        self.preferences = preferences
         keys = QKeySequence.StandardKey
         self.open_action = self._action("&Open…", self.open_dialog, keys.Open)
-        self.recent_menu = window.menus["File"].addMenu("Recent &files")
+        self.recent_menu = QMenu("Recent &files", parent)
         self.recent_menu.aboutToShow.connect(self.rebuild_recent_menu)  # another window may have added one
         self.save_action = self._action("&Save", self.save, keys.Save)
         self.save_as_action = self._action("Save &As…", self.save_as_dialog, keys.SaveAs)
@@ -100,25 +106,22 @@ class FileActions(QObject):
                                               tip="Write the selected grid, values or gradients, as comma-separated values")
         self.import_npz_action = self._action("Import scenario from .&npz…", lambda: self.open_dialog("Import scenario", NPZ_FILTER))
         self.export_npz_action = self._action("Export scenario as .n&pz…", self.export_npz_dialog)
-        menu = window.menus["File"]
-        menu.insertAction(self.recent_menu.menuAction(), self.open_action)
+        self.rebuild_recent_menu()
+        self.stack.cleanChanged.connect(self.update_title)
+        self.autosave = Autosave(self.sheet, self.stack, lambda: self.path, parent=self)
+        self.autosave.write_failed.connect(self.message)
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """Put the actions in ``menu`` (the window's File menu), in the order a File menu has them."""
+        menu.addAction(self.open_action)
+        menu.addMenu(self.recent_menu)
         for pair in ((self.save_action, self.save_as_action), (self.import_csv_action, self.export_csv_action),
                      (self.import_npz_action, self.export_npz_action)):
             menu.addSeparator()
             menu.addActions(list(pair))
-        self.rebuild_recent_menu()
-
-        window.undo_stack.cleanChanged.connect(self.update_title)
-        window.sheet_view.cell_selected.connect(self._grid_selected)
-        window.setAcceptDrops(True)
-        window.installEventFilter(self)
-        self.autosave = Autosave(window, lambda: self.path)
-        if (eps := self.preferences.epsilon()) is not None:
-            window.inspector.epsilon.setValue(eps)
-        self.update_title()
 
     def _action(self, text: str, slot, shortcut: QKeySequence.StandardKey | None = None, tip: str = "") -> QAction:
-        action = QAction(text, self.window, toolTip=tip)
+        action = QAction(text, self, toolTip=tip)
         if shortcut is not None:
             action.setShortcut(shortcut)
         action.triggered.connect(lambda _checked=False: slot())
@@ -135,20 +138,18 @@ class FileActions(QObject):
         self.set_path(None)
 
     def update_title(self, *_clean: bool) -> None:
-        if not isValid(self.window):  # the undo stack announces it is clean again while the window is torn down
-            return
-        self.window.setWindowTitle(f"{self.document_name()}[*] — GradLab")
-        self.window.setWindowModified(not self.window.undo_stack.isClean())
+        if isValid(self) and isValid(self.stack):  # the undo stack announces it is clean again as it is torn down
+            self.title_changed.emit(f"{self.document_name()}[*] — GradLab", not self.stack.isClean())
 
     def document_name(self) -> str:
-        return self.path.name if self.path else (self.window.sheet.net.title or "untitled")
+        return self.path.name if self.path else (self.sheet.net.title or "untitled")
 
     def keep_or_discard(self) -> bool:
         """True when the work may be replaced or closed: it is saved, or the user saved or discarded it now."""
-        if self.window.undo_stack.isClean():
+        if self.stack.isClean():
             return True
         answer = QMessageBox.question(
-            self.window, "Unsaved changes", f"{self.document_name()} has unsaved changes. Save them first?",
+            self.dialog_parent, "Unsaved changes", f"{self.document_name()} has unsaved changes. Save them first?",
             Button.Save | Button.Discard | Button.Cancel, Button.Save)
         return self.save() if answer == Button.Save else answer == Button.Discard
 
@@ -158,14 +159,14 @@ class FileActions(QObject):
         """Replace the scenario (one undo step) after the unsaved-changes question; False if the user cancels."""
         if not self.keep_or_discard():
             return False
-        self.window.undo_stack.push(LoadScenario(self, net, path, text))
-        self.window.undo_stack.setClean()
+        self.stack.push(LoadScenario(self, net, path, text))
+        self.stack.setClean()
         return True
 
     def restore(self, net: Network, path: Path | None) -> None:
         """Bring back recovered work: one undo step, unsaved until the user saves it."""
-        self.window.undo_stack.push(LoadScenario(self, net, path, "restore unsaved work"))
-        self.window.undo_stack.resetClean()  # no state on the stack matches a file now, not even the first
+        self.stack.push(LoadScenario(self, net, path, "restore unsaved work"))
+        self.stack.resetClean()  # no state on the stack matches a file now, not even the first
         self.update_title()
 
     def open_file(self, path: str | Path) -> bool:
@@ -174,13 +175,13 @@ class FileActions(QObject):
         try:
             net = read_scenario(path)
         except ScenarioError as e:
-            self.window.say(f"Could not open it: {e}.")
+            self.message.emit(f"Could not open it: {e}.")
             return False
         if not self.load_network(net, path.absolute(), f"open {path.name}"):
-            self.window.say(f"Kept the current work; {path.name} was not opened.")
+            self.message.emit(f"Kept the current work; {path.name} was not opened.")
             return False
         self._remember(path)
-        self.window.say(f"Opened {path}.")
+        self.message.emit(f"Opened {path}.")
         return True
 
     def open_recent(self, path: str | Path) -> bool:
@@ -189,7 +190,7 @@ class FileActions(QObject):
             return self.open_file(path)
         self.preferences.remove_recent_file(path)
         self.rebuild_recent_menu()
-        self.window.say(f"{path.name} is no longer in {path.parent}, so it was removed from the recent files.")
+        self.message.emit(f"{path.name} is no longer in {path.parent}, so it was removed from the recent files.")
         return False
 
     def _remember(self, path: Path) -> None:
@@ -212,78 +213,70 @@ class FileActions(QObject):
     def save_file(self, path: str | Path) -> bool:
         path = Path(path).absolute()
         try:
-            write_scenario(self.window.sheet.net, path)
+            write_scenario(self.sheet.net, path)
         except ScenarioError as e:
-            self.window.say(f"Could not save: {e}.")
+            self.message.emit(f"Could not save: {e}.")
             return False
-        stack = self.window.undo_stack
-        loads = (stack.command(i) for i in range(stack.index() - 1, -1, -1))
+        loads = (self.stack.command(i) for i in range(self.stack.index() - 1, -1, -1))
         last_load = next((command for command in loads if isinstance(command, LoadScenario)), None)
         if last_load is not None:  # this scenario now belongs to the new file: redoing its load must say so
             last_load.new_path = path
         self.set_path(path)
-        stack.setClean()
+        self.stack.setClean()
         self._remember(path)
-        self.window.say(f"Saved {path}.")
+        self.message.emit(f"Saved {path}.")
         return True
 
     def export_npz(self, path: str | Path) -> bool:
         """Write the scenario as .npz; the open file and the unsaved-changes mark stay as they are."""
         try:
-            save_npz(self.window.sheet.net, path)
+            save_npz(self.sheet.net, path)
         except ScenarioError as e:
-            self.window.say(f"Could not export: {e}.")
+            self.message.emit(f"Could not export: {e}.")
             return False
-        self.window.say(f"Exported the scenario to {path}.")
+        self.message.emit(f"Exported the scenario to {path}.")
         return True
 
     # -- one tensor as CSV -----------------------------------------------------------------------
 
-    def _grid_selected(self, name: str, _cell: tuple[int, ...]) -> None:
-        self._last_grid = name
-
     def target_grid(self) -> str | None:
-        """The grid with the keyboard focus, else the one last clicked (``w1`` or ``w1.g``), if it still exists."""
-        views = self.window.sheet_view.views
-        focused = next((name for name, view in views.items() if view.hasFocus()), None)
-        return focused or (self._last_grid if self._last_grid in views else None)
-
-    def _grid_shape(self, name: str) -> tuple[int, int]:
-        model = self.window.sheet_view.models[name]
-        return model.rowCount(), model.columnCount()  # as the grid shows it: a bias is one row, y one column
+        """The grid of the cell last selected (``w1`` or ``w1.g``), if it still exists."""
+        selected = self.session.selected
+        return selected[0] if selected is not None else None
 
     def import_csv(self, name: str, path: str | Path) -> bool:
         """Replace every value of ``name`` with a table of exactly its grid's shape: one undo step, or nothing."""
-        path, sheet = Path(path), self.window.sheet
+        path, sheet = Path(path), self.sheet
         if not sheet.editable(name):
-            self.window.say(f"{name} is computed by the network; select a cell of x, y, a w or a b to import into.")
+            self.message.emit(f"{name} is computed by the network; select a cell of x, y, a w or a b to import into.")
             return False
         try:
             table = read_csv(path)
         except ScenarioError as e:
-            self.window.say(f"Could not import into {name}: {e}.")
+            self.message.emit(f"Could not import into {name}: {e}.")
             return False
-        if table.shape != self._grid_shape(name):
-            self.window.say(f"{path.name} is {shape_text(table.shape)} but {name} is {shape_text(self._grid_shape(name))}, "
-                     "so nothing was imported: the shapes must match exactly.")
+        shape = sheet.grid_shape(name)
+        if table.shape != shape:
+            self.message.emit(f"{path.name} is {shape_text(table.shape)} but {name} is {shape_text(shape)}, "
+                              "so nothing was imported: the shapes must match exactly.")
             return False
         target = sheet.array(name)
         try:
-            self.window.editor.set_block(name, (0,) * target.ndim, table.reshape(target.shape), f"import {name} from {path.name}")
+            self.editor.set_block(name, (0,) * target.ndim, table.reshape(target.shape), f"import {name} from {path.name}")
         except EditError as e:
-            self.window.say(f"Could not import {path.name} into {name}: {e}.")
+            self.message.emit(f"Could not import {path.name} into {name}: {e}.")
             return False
-        self.window.say(f"Imported {name} from {path.name}.")
+        self.message.emit(f"Imported {name} from {path.name}.")
         return True
 
     def export_csv(self, name: str, path: str | Path) -> bool:
         """Write the values (``w1``) or gradients (``w1.g``) of one grid, shaped as the grid shows them."""
         try:
-            write_csv(path, self.window.sheet.array(name).reshape(self._grid_shape(name)))
+            write_csv(path, self.sheet.array(name).reshape(self.sheet.grid_shape(name)))
         except ScenarioError as e:
-            self.window.say(f"Could not export {name}: {e}.")
+            self.message.emit(f"Could not export {name}: {e}.")
             return False
-        self.window.say(f"Exported {name} to {path}.")
+        self.message.emit(f"Exported {name} to {path}.")
         return True
 
     # -- dialogs -----------------------------------------------------------------------------------
@@ -293,11 +286,11 @@ class FileActions(QObject):
         return self.path.parent if self.path else Path(recent[0]).parent if recent else Path.home()
 
     def _ask_open(self, caption: str, file_filter: str) -> Path | None:
-        path, _ = QFileDialog.getOpenFileName(self.window, caption, str(self._folder()), file_filter)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, caption, str(self._folder()), file_filter)
         return Path(path) if path else None
 
     def _ask_save(self, caption: str, start: Path, file_filter: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self.window, caption, str(start), file_filter)
+        path, _ = QFileDialog.getSaveFileName(self.dialog_parent, caption, str(start), file_filter)
         return Path(path) if path else None
 
     def open_dialog(self, caption: str = "Open scenario", file_filter: str = SCENARIO_FILTER) -> None:
@@ -317,7 +310,7 @@ class FileActions(QObject):
 
     def _csv_target(self) -> str | None:
         if (name := self.target_grid()) is None:
-            self.window.say("Click a cell of a grid first, then import or export that grid.")
+            self.message.emit("Click a cell of a grid first, then import or export that grid.")
         return name
 
     def import_csv_dialog(self) -> None:
@@ -329,32 +322,11 @@ class FileActions(QObject):
                                                                     CSV_FILTER)):
             self.export_csv(name, path)
 
-    # -- the window's events: close, first show, drops ---------------------------------------------
+    # -- the window's last moments ------------------------------------------------------------------
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.Close:
-            return self._close_refused(event)
-        if kind == QEvent.Type.Show and not self._shown:
-            self._shown = True
-            self.preferences.restore_geometry(self.window)
-            # the splitters once the window has fitted its panels to the sheet, which it does as it shows
-            QTimer.singleShot(0, self, lambda: self.preferences.restore_splitters(self.window))
-        elif kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            path = dropped_scenario(event.mimeData())
-            if path is None:
-                return False
-            event.acceptProposedAction()
-            if kind == QEvent.Type.Drop:  # opened once the drop is over, so a question never blocks the drag's source
-                QTimer.singleShot(0, self, lambda: self.open_file(path))
-            return True
-        return False
-
-    def _close_refused(self, event: QEvent) -> bool:
-        """Ask about unsaved work (a window already off screen has been closed once: nothing to ask)."""
-        if self.window.isVisible() and not self.keep_or_discard():
-            event.ignore()
-            return True
-        self.preferences.remember_window(self.window)
+    def closing(self) -> bool:
+        """The window is asked to close: False keeps it open (the user cancelled over unsaved work)."""
+        if self.dialog_parent.isVisible() and not self.keep_or_discard():
+            return False
         self.autosave.finish()
-        return False
+        return True

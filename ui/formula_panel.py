@@ -6,8 +6,9 @@ wrote the gradient being explained carries a tinted background and a ▶, and
 under the listing ``Explanation.text`` puts the numbers into its formula:
 ``b1.g[0] = Σ_b l1.g[b,0] = (−0.23) + (0) + … = −0.88``.
 
-The panel only reads the sheet.  The main window calls ``refresh()`` after
-each change and ``inspected_changed()`` when the inspected cell moves.
+The panel only reads the session: the gradient cell it explains
+(``Session.explained``: one clicked, else the inspected cell's), and, while
+stepping, the step whose lines it marks.  It refreshes itself on every change.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from gradlab.explain import Explanation, explain
-from gradlab.network import Step, backward_steps
-from gradlab.sheet import Sheet
-from gradlab.text import cell_name
+from gradlab.explain import Explanation
+from gradlab.network import Step
+from gradlab.session import Session
+from gradlab.sheet import Change
 from ui import palette
 
 TITLE = "Backward pass, as the lesson writes it"
@@ -45,14 +46,10 @@ def _escape(text: str) -> str:
 
 
 class FormulaPanel(QWidget):
-    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("formula-panel")
-        self._sheet = sheet
-        self._override: tuple[str, tuple[int, ...]] | None = None  # a gradient cell shown instead
-        self._step: int | None = None  # a whole step highlighted by the stepper
-        self._step_reads: tuple[str, ...] = ()
-        self._step_writes: tuple[str, ...] = ()
+        self._session = session
         self._highlighted: list[str] = []
         self._code_html = self._explanation_html = ""
 
@@ -76,17 +73,22 @@ class FormulaPanel(QWidget):
 
         base = self.font().pointSizeF()
         self._base_size = base if base > 0 else 10.0
+        session.subscribe(self._on_change)
         self.set_font_scale(1.0)
 
-    # -- driven by the main window and the stepper ---------------------------------
+    # -- following the session -------------------------------------------------------
+
+    def cleanup(self) -> None:
+        self._session.unsubscribe(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind not in ("selected", "eps", "scheme"):
+            self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the listing and the explanation from the sheet's current state."""
-        steps = backward_steps(self._sheet.net)
-        if self._step is not None and self._step >= len(steps):
-            self._step = None  # the network changed under the stepper
-        explanation = self._explanation_now()
-        code_html = self._listing(steps, explanation)
+        """Rebuild the listing and the explanation from the session's current state."""
+        explanation = self._session.derived.explanation
+        code_html = self._listing(self._session.steps(), explanation)
         self._explanation_html = self._explaining(explanation)
         if code_html != self._code_html:  # most edits change numbers only: the listing is laid out again only if it changed
             self._code_html = code_html
@@ -99,38 +101,6 @@ class FormulaPanel(QWidget):
         super().resizeEvent(event)
         if self._highlighted:  # keep the marked line in view as the panel is laid out or resized
             QTimer.singleShot(0, self, lambda: self._code.scrollToAnchor("current"))
-
-    def show_gradient(self, name: str | None, index: tuple[int, ...] = ()) -> None:
-        """Explain the gradient cell ``name.g[index]`` (``"l1"`` or ``"l1.g"``) instead of the
-        inspected cell's, until ``show_gradient(None)`` or the inspected cell changes."""
-        if name is None:
-            self._override = None
-        else:
-            name = name.removesuffix(".g")
-            index = tuple(int(i) for i in index)
-            grads = self._sheet.p.grads
-            if name not in grads:
-                raise ValueError(f"the backward pass computes no gradient named {name}.g")
-            shape = grads[name].shape
-            if len(index) != len(shape) or not all(0 <= i < n for i, n in zip(index, shape)):
-                raise ValueError(f"{cell_name(name + '.g', index)} is outside {name}.g, "
-                                 f"which is {'×'.join(map(str, shape))}")
-            self._override = (name, index)
-        self.refresh()
-
-    def inspected_changed(self) -> None:
-        """The inspected cell moved: its gradient is explained again, not a clicked one."""
-        self._override = None
-        self.refresh()
-
-    def highlight_step(self, step: int | None, reads: tuple[str, ...] = (), writes: tuple[str, ...] = ()) -> None:
-        """Highlight every line of ``backward_steps(net)[step]`` (and say what it reads and writes),
-        or, with ``None``, go back to the line behind the explained cell."""
-        count = len(backward_steps(self._sheet.net))
-        if step is not None and not 0 <= step < count:
-            raise ValueError(f"the backward pass has {count} steps, numbered 0 to {count - 1}; there is no step {step}")
-        self._step, self._step_reads, self._step_writes = step, tuple(reads), tuple(writes)
-        self.refresh()
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every font of the panel, e.g. 1.5 for a projector."""
@@ -162,31 +132,23 @@ class FormulaPanel(QWidget):
 
     # -- building ------------------------------------------------------------------
 
-    def _explanation_now(self) -> Explanation | None:
-        sheet = self._sheet
-        if self._override is not None:
-            try:
-                return explain(sheet.net, sheet.p, *self._override)
-            except (KeyError, IndexError):
-                self._override = None  # the network changed shape: that cell is gone
-        return sheet.derived.explanation
-
     def _listing(self, steps: list[Step], explanation: Explanation | None) -> str:
         self._highlighted = []
         rows = []
+        stepping = self._session.step - 1 if self._session.step else None  # the call the stepper just ran
         for k, step in enumerate(steps):
             if k:
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
             rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(step.call)}</td></tr>')
             for line in step.code:
-                if self._step is not None:
-                    lit = k == self._step
+                if stepping is not None:
+                    lit = k == stepping
                 else:
                     lit = explanation is not None and k == explanation.step and line == explanation.line
                 rows.append(self._row(line, lit))
-            if k == self._step and (self._step_reads or self._step_writes):
+            if k == stepping:
                 said = " · ".join(f"{verb} {', '.join(names)}" for verb, names in
-                                  (("reads", self._step_reads), ("writes", self._step_writes)) if names)
+                                  (("reads", step.reads), ("writes", step.writes)) if names)
                 rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(said)}</td></tr>')
         return f'<table cellspacing="0" cellpadding="2" width="100%">{"".join(rows)}</table>'
 

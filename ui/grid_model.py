@@ -18,7 +18,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from gradlab.describe import describe
 from gradlab.errors import EditError
-from gradlab.sheet import Change, Sheet, parse_number
+from gradlab.session import Session
+from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
 from ui import palette
 
@@ -54,13 +55,13 @@ def full_precision(v: float | np.floating) -> str:
 class TensorModel(QAbstractTableModel):
     message = Signal(str)  # a sentence for the status bar: why an edit was refused
 
-    def __init__(self, sheet: Sheet, name: str, edit: Callable[[str, tuple[int, ...], float], None], parent=None):
+    def __init__(self, session: Session, name: str, edit: Callable[[str, tuple[int, ...], float], None], parent=None):
         super().__init__(parent)
-        self.sheet, self.name, self._edit = sheet, name, edit
+        self.session, self.sheet, self.name, self._edit = session, session.sheet, name, edit
         self.base = name.removesuffix(".g")
         self.is_grad = name.endswith(".g")
         self.colour_by_sign = True
-        self._a = sheet.array(name)
+        self._a = self.sheet.array(name)
         self._fonts: dict[str, QFont] = {}
         self.cell_font = QFont()  # the view's font; the view sets it as it is zoomed
         self.gone = False
@@ -68,7 +69,7 @@ class TensorModel(QAbstractTableModel):
         self._update_scale()
         self._update_flags()
         self._update_states()
-        sheet.subscribe(self._on_change)
+        session.subscribe(self._on_change)
 
     @property
     def cell_font(self) -> QFont:
@@ -89,13 +90,13 @@ class TensorModel(QAbstractTableModel):
 
     def _update_states(self) -> None:
         """Work out, once per change, what every cell shows for the inspected cell; data() only looks it up."""
-        self._hidden = self.is_grad and not self.sheet.computed(self.name)
+        self._hidden = self.is_grad and not self.session.computed(self.name)
         self._states = None
         self._downstream = False
-        inspected = self.sheet.inspected
+        inspected = self.session.inspected
         if self.is_grad or inspected is None or self.gone:
             return
-        found = self.sheet.derived.influence.get(self.base)
+        found = self.session.derived.influence.get(self.base)
         if found is None and inspected[0] != self.base:
             return
         states = np.zeros(self._array().shape, np.int8)  # indices into STATES; small, for a 1000 × 784 x too
@@ -109,7 +110,7 @@ class TensorModel(QAbstractTableModel):
 
     def cleanup(self) -> None:
         """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""
-        self.sheet.unsubscribe(self._on_change)
+        self.session.unsubscribe(self._on_change)
         self.beginResetModel()
         self.gone = True
         self.endResetModel()
@@ -252,7 +253,7 @@ class TensorModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1), roles)
 
     def _on_change(self, change: Change) -> None:
-        if self.gone:
+        if self.gone or change.kind in ("explained", "selected", "eps", "scheme"):
             return
         if change.kind != "network":
             self._a = self.sheet.array(self.name)
@@ -275,10 +276,10 @@ class TensorModel(QAbstractTableModel):
             first = self.model_index(change.top_left)
             last_cell = tuple(t + n - 1 for t, n in zip(change.top_left, change.shape))
             self.dataChanged.emit(first, self.model_index(last_cell), VALUE_ROLES + [INFLUENCE_ROLE])
-            if self.sheet.inspected:
+            if self.session.inspected:
                 self._emit_all(INFLUENCE_ROLES)
         elif self.is_grad or not self.sheet.editable(self.name):  # computed: everything may have moved
             self._update_scale()
             self._emit_all(VALUE_ROLES + [INFLUENCE_ROLE])
-        elif self.sheet.inspected:  # another input changed: only the influence of the inspected cell can move
+        elif self.session.inspected:  # another input changed: only the influence of the inspected cell can move
             self._emit_all(INFLUENCE_ROLES)

@@ -3,14 +3,16 @@
 It shows what the thread's spreadsheet recorded (the value, the step, the
 loss before and after, ΔL and ΔL/Δε) next to what the backward pass says (the
 analytic gradient), and whether they agree.  The numbers come from the core's
-``Nudge``; this widget only lays them out.
+``Nudge`` for the session's inspected cell and ε; this widget only lays them
+out.  ε is the session's: the spin box and the slider show it and set it.  The
+± ε buttons are real edits, made through the ``Editor``.
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QValidator
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -23,13 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradlab.errors import EditError
 from gradlab.finite_diff import Nudge
-from gradlab.sheet import Sheet
+from gradlab.session import EPS_MAX, EPS_MIN, Session
+from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import palette
+from ui.commands import Editor
 from ui.signals import signals_blocked
 
-EPS_MIN, EPS_MAX, EPS_DEFAULT = 1e-15, 1.0, 1e-3
 SLIDER_STEPS_PER_DECADE = 4
 
 
@@ -65,13 +69,15 @@ def _number(v: float) -> str:
 
 
 class Inspector(QWidget):
-    nudge_requested = Signal(float)  # +ε or −ε
-    epsilon_changed = Signal(float)
+    message = Signal(str)  # a sentence for the status bar: what a nudge did, or why it was refused
 
-    def __init__(self, sheet: Sheet, parent=None):
+    def __init__(self, session: Session, editor: Editor, parent=None):
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.sheet = sheet
+        self.session, self.sheet, self.editor = session, session.sheet, editor
+        # ε slider drags come in bursts: they are coalesced into one redraw a turn of the event loop
+        self._eps_timer = QTimer(self, singleShot=True, interval=0)
+        self._eps_timer.timeout.connect(self.refresh)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(3)
@@ -85,21 +91,21 @@ class Inspector(QWidget):
 
         self.epsilon = ScientificSpinBox()
         self.epsilon.setObjectName("epsilon")
-        self.epsilon.setValue(EPS_DEFAULT)
+        self.epsilon.setValue(session.eps)
         self.epsilon.setToolTip("ε, the nudge: type a number such as 1e-6, or use the arrows to move a decade")
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="epsilon-slider")
         self.slider.setRange(-15 * SLIDER_STEPS_PER_DECADE, 0)
         self.slider.setToolTip("ε on a log scale, from 1e-15 to 1")
         self.epsilon.valueChanged.connect(self._spin_changed)
         self.slider.valueChanged.connect(self._slider_changed)
-        self._spin_changed(self.epsilon.value())
+        self._show_eps()
 
         self.minus = QPushButton("− ε", objectName="nudge-minus")
         self.plus = QPushButton("+ ε", objectName="nudge-plus")
         for button, sign, key in ((self.minus, -1.0, "Alt+Down"), (self.plus, 1.0, "Alt+Up")):
             button.setShortcut(QKeySequence(key))
             button.setToolTip(f"Nudge the inspected cell by {'+' if sign > 0 else '−'}ε: a real edit ({key})")
-            button.clicked.connect(lambda _=False, s=sign: self.nudge_requested.emit(s * self.epsilon.value()))
+            button.clicked.connect(lambda _=False, s=sign: self.nudge(s * self.session.eps))
 
         eps_row = QHBoxLayout()
         eps_row.addWidget(self.epsilon)
@@ -137,6 +143,7 @@ class Inspector(QWidget):
         self.last_nudge.setWordWrap(True)
         layout.addWidget(self.last_nudge)
         layout.addStretch(1)
+        session.subscribe(self._on_change)
         self.refresh()
 
     def _field(self, name: str) -> QLabel:
@@ -148,17 +155,51 @@ class Inspector(QWidget):
     # -- ε: the spin box and the log slider move together ------------------------------
 
     def _spin_changed(self, eps: float) -> None:
-        with signals_blocked(self.slider):
-            self.slider.setValue(round(math.log10(eps) * SLIDER_STEPS_PER_DECADE))
-        self.epsilon_changed.emit(eps)
+        self.session.set_eps(eps)
 
     def _slider_changed(self, position: int) -> None:
-        self.epsilon.setValue(10.0 ** (position / SLIDER_STEPS_PER_DECADE))
+        self.session.set_eps(10.0 ** (position / SLIDER_STEPS_PER_DECADE))
+
+    def _show_eps(self) -> None:
+        """The spin box and the slider show the session's ε (without telling the session again)."""
+        eps = self.session.eps
+        with signals_blocked(self.epsilon):
+            self.epsilon.setValue(eps)
+        with signals_blocked(self.slider):
+            self.slider.setValue(round(math.log10(eps) * SLIDER_STEPS_PER_DECADE))
+
+    def cleanup(self) -> None:
+        self.session.unsubscribe(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "eps":
+            self._show_eps()
+            self._eps_timer.start()
+        elif change.kind not in ("selected", "explained"):
+            self._eps_timer.stop()
+            self.refresh()
+
+    # -- nudging ------------------------------------------------------------------------
+
+    def nudge(self, eps: float) -> None:
+        """Add ``eps`` to the inspected cell: a real edit, one undo step (repeated nudges of a cell merge)."""
+        if self.session.inspected is None:
+            return
+        name, index = self.session.inspected
+        before = self.session.derived.nudge(abs(eps))
+        try:
+            self.editor.nudge(name, index, eps)
+        except EditError as e:
+            self.message.emit(f"{e}.")
+            return
+        self.session.record_nudge(before, eps)
+        self.show_last_nudge()
+        self.message.emit(f"Nudged {cell_name(name, index)} by {eps:+.3g}.")
 
     # -- showing ------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        n = self.sheet.derived.nudge(self.epsilon.value())
+        n = self.session.derived.nudge()
         enabled = n is not None
         for w in (self.plus, self.minus):
             w.setEnabled(enabled)
@@ -177,23 +218,25 @@ class Inspector(QWidget):
         f["step"].setText(_number(n.step_plus) + ("   (vanished!)" if n.step_plus == 0 else ""))
         f["loss-before"].setText(_number(n.loss))
         f["loss-after"].setText(_number(n.loss_plus))
-        f["delta-loss"].setText(_number(n.loss_plus - n.loss))
+        f["delta-loss"].setText(_number(n.delta_loss))
         f["fd-quotient"].setText(_number(n.forward))
         f["central-quotient"].setText(_number(n.central))
         f["analytic-gradient"].setText(_number(n.analytic))
         f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−"))
         if n.kink:
             text, colour = "⚠ kink: a ReLU input crosses 0 within ±ε, so no difference quotient can match", palette.ORANGE
-        elif self.sheet.agrees(n):
+        elif self.session.agrees(n):
             text, colour = "✓ agree: the nudge measures what the backward formulas say", palette.AGREE
         else:
             text, colour = "✗ disagree: beyond tolerance for this ε (try another ε)", palette.DISAGREE
         self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
 
-    def record_nudge(self, before: Nudge, eps: float, loss_after: float) -> None:
-        """Say what the last applied nudge did, as the thread's spreadsheet recorded it: ``before`` is the
-        core's nudge of the cell as it was, whose forward (+ε) or backward (−ε) quotient this nudge measured."""
-        quotient = before.forward if eps > 0 else before.backward
+    def show_last_nudge(self) -> None:
+        """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""
+        record = self.session.last_nudge
+        if record is None:
+            return
+        before, eps = record.before, record.eps
         self.last_nudge.setText(
             f"Last nudge: {cell_name(before.tensor, before.index)} {'+' if eps > 0 else '−'}= {abs(eps):.3g}; "
-            f"L went from {_number(before.loss)} to {_number(loss_after)}, ΔL/Δε = {_number(quotient)}")
+            f"L went from {_number(before.loss)} to {_number(record.loss_after)}, ΔL/Δε = {_number(record.quotient)}")

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
     window = MainWindow(preset(args.preset) if args.preset else None)
     if not args.screenshot:
-        offer_recovery(window)  # work a crash left behind comes back first; opening FILE then asks about it
+        offer_recovery(window.files)  # work a crash left behind comes back first; opening FILE then asks about it
     if args.file and not window.open_file(args.file) and args.screenshot:
         print(f"gradlab: {window.status_message.text()}", file=sys.stderr)
         return 2
@@ -117,8 +117,8 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
         first_w = next(name for name in net.inputs() if name.startswith("w"))
         select = (first_w, (0, net.tensor(first_w).shape[1] - 1))
     try:
-        window.sheet.inspect(*select)
-        window.sheet.set_step(args.step)
+        window.session.inspect(*select)
+        window.session.set_step(args.step)
     except EditError as e:
         print(f"gradlab: {e}", file=sys.stderr)
         return 2
@@ -131,10 +131,8 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
     if args.presentation:
         window.appearance.set_presentation(True, full_screen=False)
     window.resize(*size)
-    window.inspect(*select)
     QApplication.processEvents()
     window.fit_panels()
-    window.refresh()
     QApplication.processEvents()
     if not window.grab().save(path, "PNG"):
         print(f"gradlab: could not write {path}", file=sys.stderr)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from gradlab.sheet import Sheet
+from gradlab.session import Session
+from gradlab.sheet import Change
 
 BIG = 1.8  # the loss, against the text around it
 
@@ -13,9 +14,9 @@ BIG = 1.8  # the loss, against the text around it
 class LossDisplay(QWidget):
     """``L = 0.52648425`` with how it was reduced; the label named ``loss`` holds the number alone."""
 
-    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
-        self.sheet = sheet
+        self.session, self.sheet = session, session.sheet
         self.value = QLabel(objectName="loss")
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption = QLabel(objectName="loss-caption")
@@ -27,7 +28,15 @@ class LossDisplay(QWidget):
         layout.addWidget(name)
         layout.addWidget(self.value)
         self._size_big_labels()
+        session.subscribe(self._on_change)
         self.refresh()
+
+    def cleanup(self) -> None:
+        self.session.unsubscribe(self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind in ("values", "network"):
+            self.refresh()
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -45,11 +54,6 @@ class LossDisplay(QWidget):
         net, loss = self.sheet.net, self.sheet.p.loss
         self.value.setText(f"{float(loss):.8g}".replace("-", "−"))
         self.value.setToolTip(f"L = {float(loss)!r} (every digit)")
-        batch, n_out = self.sheet.p.values["out"].shape
-        if net.reduction == "sum":
-            how = "summed over the batch"
-        elif net.loss == "mse":
-            how = f"mean of {batch}×{n_out} squared errors"
-        else:
-            how = f"mean over a batch of {batch}"
-        self.caption.setText(f"{net.loss}, {how}, {net.dtype.name}")
+        out = self.sheet.p.values["out"]
+        divisor = net.loss_kind.divisor(out.shape, net.reduction)
+        self.caption.setText(f"{net.loss}, {divisor.caption}, {net.dtype.name}")

@@ -1,16 +1,21 @@
-"""The main window: it wires the sheet's views together and holds no maths of its own.
+"""The main window: it builds the parts, places them, and connects their messages; it holds no maths and no state.
 
-    ┌ toolbar: preset · open · save · undo/redo · reduction · dtype · gradients · colours ┐
+    ┌ toolbar: preset · open · save · undo/redo · reduction · dtype ·············· L = … ┐
+    │ stepper: Backward: Reset ◀ Back Step ▶ Play                                          │
     │ the sheet: every grid, in the order the data flows                                  │
     ├ inspector ──────────┬ charts ──────────────────────────────┬ backward pass ────────┤
     └ status bar: what just happened, or why an edit was refused ─────────────────────────┘
+
+Every view is handed the ``Session`` it shows (and the ``Editor`` when it edits) and follows
+its changes itself; the helpers (files, network, appearance) are handed what they act on and
+say what happened through a ``message`` signal.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,20 +29,20 @@ from PySide6.QtWidgets import (
 )
 
 from gradlab import reshape
-from gradlab.errors import EditError
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
+from gradlab.session import Session
 from gradlab.sheet import Change, Sheet
-from gradlab.text import cell_name
 from ui import palette
 from ui.appearance import Appearance
 from ui.charts import NudgeCharts
 from ui.commands import Editor
-from ui.file_actions import FileActions
+from ui.file_actions import FileActions, dropped_scenario
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
+from ui.preferences import Preferences
 from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
@@ -47,60 +52,62 @@ class MainWindow(QMainWindow):
     def __init__(self, net: Network | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.sheet = Sheet(net if net is not None else preset("lesson"))
-        self._fitted = False  # the panels are sized to the sheet until the user moves a splitter
+        self.session = Session(self.sheet)
+        self.preferences = Preferences()
+        self.preferences.restore_session(self.session)
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.sheet, self.undo_stack)
+        self._fitted = False  # the panels are sized to the sheet until the user moves a splitter
+        self._restored = False
 
-        self.sheet_view = SheetView(self.sheet, self.editor)
-        self.sheet_view.message.connect(self.say)
-        self.sheet_view.cell_selected.connect(self._cell_selected)
+        # the views, each following the session; the grids first, so they hear of a change first
+        self.sheet_view = SheetView(self.session, self.editor)
+        self.inspector = Inspector(self.session, self.editor)
+        self.charts = NudgeCharts(self.session)
+        self.formula = FormulaPanel(self.session)
+        self.formula.setMinimumWidth(240)
+        self.loss_display = LossDisplay(self.session)
+        self.stepper = Stepper(self.session)
+
+        # the helpers, each handed what it acts on
+        self.files = FileActions(self.session, self.editor, self.preferences, self)
+        self.network_actions = NetworkActions(self.session, self.editor, self.files.load_network, self)
+        self.appearance = Appearance(self, self.preferences)
+
+        self._place_views()
+        self._build_menus_and_toolbar()
+        self.status_message = QLabel(objectName="status-message")
+        self.statusBar().addWidget(self.status_message, 1)
+        self._build_legend()
+        self._connect()
+        self.appearance.start()
+        self.files.update_title()
+        self.setAcceptDrops(True)
+        self.session.subscribe(self._on_change)
+        self.resize(1280, 800)
+
+    # -- building --------------------------------------------------------------------
+
+    def _place_views(self) -> None:
         scroll = QScrollArea(objectName="sheet-scroll")
         scroll.setWidget(self.sheet_view)
         scroll.setWidgetResizable(True)
-
-        self.inspector = Inspector(self.sheet)
-        self.inspector.nudge_requested.connect(self.nudge)
-        self.inspector.epsilon_changed.connect(self._epsilon_changed)
-        self.charts = NudgeCharts(self.sheet)
-        self.charts.set_epsilon(self.inspector.epsilon.value())
-        self.formula = FormulaPanel(self.sheet)
-        self.formula.setMinimumWidth(240)
-
-        bottom = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
         inspector_scroll = QScrollArea(objectName="inspector-scroll")
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setWidgetResizable(True)
         inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
         for widget in (inspector_scroll, self.charts, self.formula):
-            bottom.addWidget(widget)
-        bottom.setStretchFactor(1, 1)
+            self.bottom_splitter.addWidget(widget)
+        self.bottom_splitter.setStretchFactor(1, 1)
         self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main-splitter")
         self.main_splitter.addWidget(scroll)
-        self.main_splitter.addWidget(bottom)
+        self.main_splitter.addWidget(self.bottom_splitter)
         self.main_splitter.setStretchFactor(1, 1)
-        self.bottom_splitter = bottom
         self.setCentralWidget(self.main_splitter)
 
-        # ε slider drags come in bursts: they are coalesced into one redraw.  Edits are not: they
-        # refresh at once, so the grids and the charts repaint together in one pass.
-        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
-        self._refresh_timer.timeout.connect(self.refresh)
-        self._build_toolbar()
-        self.status_message = QLabel(objectName="status-message")
-        self.statusBar().addWidget(self.status_message, 1)
-        self._build_legend()
-        self.menus["File"].addSeparator()
-        self.menus["File"].addAction(self.quit_action)
-        self.sheet.subscribe(self._on_change)
-        self.appearance = Appearance(self, self.files.preferences)
-        self._sync_controls()
-        self.refresh()
-        self.resize(1280, 800)
-
-    # -- controls --------------------------------------------------------------------
-
-    def _build_toolbar(self) -> None:
+    def _build_menus_and_toolbar(self) -> None:
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")])
         self.quit_action.triggered.connect(self.close)
@@ -117,10 +124,13 @@ class MainWindow(QMainWindow):
         self.colour_action.toggled.connect(self.sheet_view.set_colour_by_sign)
 
         self.menus = {name: self.menuBar().addMenu(f"&{name}") for name in ("File", "Edit", "View", "Network")}
+        self.files.fill_menu(self.menus["File"])
+        self.menus["File"].addSeparator()
+        self.menus["File"].addAction(self.quit_action)
         self.menus["Edit"].addActions([self.undo_action, self.redo_action])
         self.menus["View"].addActions([self.gradients_action, self.colour_action])
-        self.files = FileActions(self)
-        self.network_actions = NetworkActions(self)
+        self.appearance.fill_menu(self.menus["View"])
+        self.network_actions.fill_menus(self.menus["Edit"], self.menus["Network"])
 
         bar = QToolBar("Main", objectName="toolbar")
         bar.setMovable(False)
@@ -138,14 +148,13 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        self.loss_display = LossDisplay(self.sheet)
         bar.addWidget(self.loss_display)
         self.addToolBarBreak()
         step_bar = QToolBar("Backward pass", objectName="stepper-bar")
         step_bar.setMovable(False)
-        self.stepper = Stepper(self.sheet)
         step_bar.addWidget(self.stepper)
         self.addToolBar(step_bar)
+        self._sync_controls()
 
     def _choice(self, bar: QToolBar, label: str, name: str, items: list[str], tip: str, chosen) -> QComboBox:
         """A labelled drop-down on the toolbar; ``chosen`` gets the text the user picks."""
@@ -164,6 +173,30 @@ class MainWindow(QMainWindow):
             f"moves <span style='background:{palette.INFLUENCED}; color:white'>&nbsp;■&nbsp;</span> "
             "reaches but can't move (a ReLU is off) <span style='background:#DDDDDD'>&nbsp;////&nbsp;</span>")
         self.statusBar().addPermanentWidget(legend)
+
+    def _connect(self) -> None:
+        """Every part's sentences go to the status bar; the appearance reaches what cannot inherit a font."""
+        for part in (self.sheet_view, self.inspector, self.files, self.network_actions):
+            part.message.connect(self.say)
+        self.files.title_changed.connect(self._show_title)
+        self.appearance.zoom_changed.connect(self.charts.set_font_scale)
+        self.appearance.zoom_changed.connect(self.formula.set_font_scale)
+        self.appearance.zoom_changed.connect(lambda _zoom: self.fit_panels())
+        self.appearance.theme_changed.connect(lambda name: self.charts.set_theme(name == "dark"))
+        self.appearance.presentation_changed.connect(self._present)
+
+    # -- the window's own state: its title, its chrome, its panels --------------------------
+
+    def _show_title(self, title: str, modified: bool) -> None:
+        self.setWindowTitle(title)
+        self.setWindowModified(modified)
+
+    def _present(self, on: bool, full_screen: bool) -> None:
+        self.menuBar().setVisible(not on)
+        if on and full_screen:
+            self.showFullScreen()
+        elif not on:
+            self.showNormal()
 
     def fit_panels(self) -> None:
         """Give the sheet the height it needs (up to 60 %), and the panels below the rest."""
@@ -185,6 +218,16 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         self.fit_panels()
         self._fitted = True
+        if not self._restored:  # the layout the user left, once the panels have been fitted to the sheet
+            self._restored = True
+            if (geometry := self.preferences.geometry()) is not None:
+                self.restoreGeometry(geometry)
+            QTimer.singleShot(0, self, self._restore_splitters)
+
+    def _restore_splitters(self) -> None:
+        for key, splitter in (("main", self.main_splitter), ("bottom", self.bottom_splitter)):
+            if (state := self.preferences.splitter_state(key)) is not None:
+                splitter.restoreState(state)
 
     def _sync_controls(self) -> None:
         net = self.sheet.net
@@ -194,6 +237,11 @@ class MainWindow(QMainWindow):
         shown = next((name for name, data in PRESETS.items() if data["title"] == net.title), "")
         with signals_blocked(self.preset_box):  # the picker names the preset on screen, or nothing
             self.preset_box.setCurrentIndex(self.preset_box.findText(shown))
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "network":
+            self._sync_controls()
+            self.fit_panels()
 
     # -- what the user does ------------------------------------------------------------
 
@@ -222,66 +270,35 @@ class MainWindow(QMainWindow):
             self.editor.replace(reshape.set_dtype(self.sheet.net, dtype), f"compute in {dtype}")
 
     def inspect(self, name: str, index: tuple[int, ...]) -> None:
-        """Inspect a cell of x, a w or a b, and select it in its grid."""
-        view, model = self.sheet_view.views[name], self.sheet_view.models[name]
-        view.setCurrentIndex(model.model_index(index))
+        """Inspect a cell of x, a w or a b (its grid selects it)."""
+        self.session.inspect(name, index)
 
     def nudge(self, eps: float) -> None:
-        if self.sheet.inspected is None:
-            return
-        name, index = self.sheet.inspected
-        before = self.sheet.derived.nudge(abs(eps))
-        try:
-            self.editor.nudge(name, index, eps)
-        except EditError as e:
-            self.say(f"{e}.")
-            return
-        self.inspector.record_nudge(before, eps, float(self.sheet.p.loss))
-        self.say(f"Nudged {cell_name(name, index)} by {eps:+.3g}.")
+        """Nudge the inspected cell by ``eps`` (the inspector's ± ε buttons)."""
+        self.inspector.nudge(eps)
 
-    def _cell_selected(self, name: str, cell: tuple[int, ...]) -> None:
-        base = name.removesuffix(".g")
-        if not name.endswith(".g") and base in self.sheet.net.inputs():
-            self.sheet.inspect(base, cell)
-        elif base != "y":
-            self.formula.show_gradient(base, cell)
+    # -- drops and closing ----------------------------------------------------------------
 
-    def _epsilon_changed(self, eps: float) -> None:
-        self.charts.set_epsilon(eps)
-        self._refresh_timer.start()
-
-    # -- keeping everything in step with the sheet ---------------------------------------
-
-    def _on_change(self, change: Change) -> None:
-        if change.kind == "network":
-            self._sync_controls()
-            self.fit_panels()
-        if change.kind in ("step", "network"):
-            self._show_step()
-        if change.kind == "inspected":
-            self.formula.inspected_changed()
-        self.loss_display.refresh()
-        self._refresh_timer.stop()
-        self.refresh()
-
-    def _show_step(self) -> None:
-        """While stepping, the formula panel marks the call that just ran."""
-        step = self.sheet.step
-        if not step:
-            self.formula.highlight_step(None)
-        else:
-            current = self.sheet.steps()[step - 1]
-            self.formula.highlight_step(step - 1, current.reads, current.writes)
-
-    def refresh(self) -> None:
-        """Redraw what depends on the inspected cell: run once after a burst of changes."""
-        self.inspector.refresh()
-        if self.sheet.inspected is None:
-            self.charts.clear()
-        else:
-            self.charts.refresh()
-        self.formula.refresh()
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            path = dropped_scenario(event.mimeData())
+            if path is None:
+                return super().event(event)
+            event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:  # opened once the drop is over, so a question never blocks the drag's source
+                QTimer.singleShot(0, self, lambda: self.files.open_file(path))
+            return True
+        return super().event(event)
 
     def closeEvent(self, event) -> None:
-        self.sheet.unsubscribe(self._on_change)
+        if not self.files.closing():
+            event.ignore()
+            return
+        self.preferences.set_geometry(self.saveGeometry())
+        self.preferences.set_splitter_state("main", self.main_splitter.saveState())
+        self.preferences.set_splitter_state("bottom", self.bottom_splitter.saveState())
+        self.preferences.remember_session(self.session)
+        self.stepper.timer.stop()
+        self.session.close()  # the views stop following the sheet, which may outlive the window
         super().closeEvent(event)

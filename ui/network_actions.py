@@ -1,8 +1,8 @@
 """The Network menu, as a spreadsheet inserts and deletes rows and columns, and Edit ▸ Copy as script.
 
-Each reshape acts where the selected cell is: a cell of x stands for a batch row
-and an input, a cell of w1 for an input and a unit of layer 1, a cell of out or
-y for a batch row and an output, and so on (``locate``).  An action is enabled
+Each reshape acts where the session's selected cell is: a cell of x stands for a
+batch row and an input, a cell of w1 for an input and a unit of layer 1, a cell
+of out or y for a batch row and an output, and so on (``gradlab.position.locate``).  An action is enabled
 only when the selected cell stands for what it needs, and its text says where it
 will act ("Remove hidden unit 2 from layer 1").  The new network comes from
 ``gradlab.reshape`` and goes on the undo stack as one step named for what it
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDialog, QInputDialog, QMenu
-from shiboken6 import isValid
+from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QWidget
 
 from gradlab import reshape
 from gradlab.code_export import numpy_script, torch_script
@@ -26,8 +26,12 @@ from gradlab.layers import Linear
 from gradlab.network import Network
 from gradlab.position import Position, locate
 from gradlab.presets import randomise_weights
+from gradlab.session import Session
 from gradlab.sheet import Change
+from ui.commands import Editor
 from ui.new_network_dialog import NewNetworkDialog
+
+LoadNetwork = Callable[[Network, Path | None, str], bool]
 
 MAX_LAYER_WIDTH = 100_000
 
@@ -50,37 +54,46 @@ def _sentence(text: str) -> str:
 class NetworkActions(QObject):
     """Network ▸ New Network…, the reshapes, Randomise weights; Edit ▸ Copy as NumPy / PyTorch script.
 
-    A QObject child of the main window, so its connections end with the window."""
+    ``load`` replaces the whole scenario as File ▸ Open does (``FileActions.load_network``: the
+    unsaved-work question, then one undo step); ``parent`` is the widget its dialogs belong to."""
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.selected: tuple[str, tuple[int, ...]] | None = None
+    message = Signal(str)
+
+    def __init__(self, session: Session, editor: Editor, load: LoadNetwork, parent: QWidget):
+        super().__init__(parent)
+        self.session, self.editor, self.load, self.dialog_parent = session, editor, load, parent
         self.seed = 0  # each Randomise uses the next seed, and says which
-        edit = window.menus["Edit"]
-        edit.addSeparator()
-        self.numpy_script_action = self._add(edit, "Copy as &NumPy script", "copy-numpy-script", lambda: self.copy_script("numpy"))
-        self.torch_script_action = self._add(edit, "Copy as &PyTorch script", "copy-torch-script", lambda: self.copy_script("torch"))
-        menu = window.menus["Network"]
-        self.new_action = self._add(menu, "&New Network…", "new-network", self.new_network)
+        self.numpy_script_action = self._action("Copy as &NumPy script", "copy-numpy-script", lambda: self.copy_script("numpy"))
+        self.torch_script_action = self._action("Copy as &PyTorch script", "copy-torch-script", lambda: self.copy_script("torch"))
+        self.new_action = self._action("&New Network…", "new-network", self.new_network)
         self.new_action.setShortcuts(QKeySequence.StandardKey.New)
         self.reshapes: dict[str, tuple[Reshape, QAction]] = {}
+        self._groups: list[list[QAction]] = []
         for group in self._reshapes():
-            menu.addSeparator()
+            self._groups.append([])
             for spec in group:
-                action = self._add(menu, spec.idle, spec.key, lambda _=False, s=spec: self.apply(s))
+                action = self._action(spec.idle, spec.key, lambda _=False, s=spec: self.apply(s))
                 self.reshapes[spec.key] = (spec, action)
-        menu.addSeparator()
-        self.randomise_action = self._add(menu, "&Randomise weights (Kaiming)", "randomise-weights", self.randomise)
+                self._groups[-1].append(action)
+        self.randomise_action = self._action("&Randomise weights (Kaiming)", "randomise-weights", self.randomise)
         self.randomise_action.setStatusTip("New weights, normal with standard deviation sqrt(2 / inputs); the biases stay")
-        window.sheet_view.cell_selected.connect(self._cell_selected)
-        window.sheet.subscribe(self._on_change)
+        session.subscribe(self._on_change)
         self._update()
 
-    def _add(self, menu: QMenu, text: str, key: str, slot: Callable) -> QAction:
-        action = QAction(text, self.window, objectName=key)
+    def fill_menus(self, edit: QMenu, network: QMenu) -> None:
+        """Put the script copies in the Edit menu, and the rest in the Network menu."""
+        edit.addSeparator()
+        edit.addActions([self.numpy_script_action, self.torch_script_action])
+        network.addAction(self.new_action)
+        for group in self._groups:
+            network.addSeparator()
+            network.addActions(group)
+        network.addSeparator()
+        network.addAction(self.randomise_action)
+
+    def _action(self, text: str, key: str, slot: Callable) -> QAction:
+        action = QAction(text, self, objectName=key)
         action.triggered.connect(slot)
-        menu.addAction(action)
         return action
 
     def _reshapes(self) -> list[list[Reshape]]:
@@ -135,7 +148,7 @@ class NetworkActions(QObject):
         after = linear[p.layer - 1] + 1 if p.layer else None
         activation = net.layers[after].kind if after is not None and not isinstance(net.layers[after], Linear) else "relu"
         where = self._layer_name(p.layer)
-        width, ok = QInputDialog.getInt(self.window, "Add a layer", f"Units in the new {activation} layer after {where}:",
+        width, ok = QInputDialog.getInt(self.dialog_parent, "Add a layer", f"Units in the new {activation} layer after {where}:",
                                         following.w.shape[0], 1, MAX_LAYER_WIDTH, 1)
         if not ok:
             return None
@@ -143,20 +156,16 @@ class NetworkActions(QObject):
 
     # -- following the selection ------------------------------------------------------------
 
-    def _cell_selected(self, name: str, cell: tuple[int, ...]) -> None:
-        self.selected = (name, tuple(cell))
-        self._update()
+    def cleanup(self) -> None:
+        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
-        if not isValid(self):  # the window is gone but its sheet lives on
-            self.window.sheet.unsubscribe(self._on_change)
-            return
-        if change.kind == "network":  # the grids start over with nothing selected
-            self.selected = None
+        if change.kind in ("selected", "network"):  # a new network starts with nothing selected
             self._update()
 
     def position(self) -> Position | None:
-        return None if self.selected is None else locate(self.window.sheet.net, *self.selected)
+        selected = self.session.selected
+        return None if selected is None else locate(self.session.sheet.net, *selected)
 
     def _update(self) -> None:
         position = self.position()
@@ -166,40 +175,42 @@ class NetworkActions(QObject):
             action.setEnabled(text is not None)
 
     def _select(self, name: str, cell: tuple[int, ...]) -> None:
-        """Select ``name[cell]`` again in the new grids, if it still exists, so the next action acts there too."""
-        view = self.window.sheet_view.views.get(name)
-        shape = self.window.sheet.array(name).shape if view is not None else ()
+        """Select ``name[cell]`` again in the new network, if it still exists, so the next action acts there too."""
+        sheet = self.session.sheet
+        base = name.removesuffix(".g")
+        known = base == "y" or base in sheet.p.values
+        shape = sheet.array(name).shape if known else ()
         if len(shape) == len(cell) and all(0 <= i < n for i, n in zip(cell, shape)):
-            view.setCurrentIndex(self.window.sheet_view.models[name].model_index(cell))
+            self.session.select(name, cell)
 
     # -- acting --------------------------------------------------------------------------------
 
     def apply(self, spec: Reshape) -> None:
-        position, selected = self.position(), self.selected
-        if position is None or spec.label(position) is None:
-            self.window.say(f"{spec.idle.rstrip('…')}: select a cell first, and the action works where it is.")
+        position, selected = self.position(), self.session.selected
+        if position is None or selected is None or spec.label(position) is None:
+            self.message.emit(f"{spec.idle.rstrip('…')}: select a cell first, and the action works where it is.")
             return
         try:
-            built = spec.build(self.window.sheet.net, position)
+            built = spec.build(self.session.sheet.net, position)
         except ValueError as e:
-            self.window.say(_sentence(str(e)))
+            self.message.emit(_sentence(str(e)))
             return
         if built is not None:
             self._replace(*built)
             self._select(*selected)
 
     def _replace(self, net: Network, text: str) -> None:
-        self.window.editor.replace(net, text)
-        self.window.say(_sentence(text))
+        self.editor.replace(net, text)
+        self.message.emit(_sentence(text))
 
     def randomise(self) -> None:
         """New Kaiming weights from the next seed: the very weights New Network gives these widths with that seed."""
-        self._replace(randomise_weights(self.window.sheet.net, self.seed),
+        self._replace(randomise_weights(self.session.sheet.net, self.seed),
                       f"randomise the weights (Kaiming, seed {self.seed})")
         self.seed += 1
 
     def new_network(self) -> None:
-        dialog = NewNetworkDialog(self.window, self.window.sheet.net)
+        dialog = NewNetworkDialog(self.dialog_parent, self.session.sheet.net)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
@@ -207,17 +218,17 @@ class NetworkActions(QObject):
         finally:
             dialog.deleteLater()
         # a new scenario, as File ▸ Open: one undo step that forgets the file, after the unsaved-work question
-        if self.window.files.load_network(net, None, f"new network: {net.title}"):
-            self.window.say(f"New network: {net.title}.")
+        if self.load(net, None, f"new network: {net.title}"):
+            self.message.emit(f"New network: {net.title}.")
         else:
-            self.window.say("Kept the current work; the new network was not made.")
+            self.message.emit("Kept the current work; the new network was not made.")
 
     def copy_script(self, flavour: str) -> None:
         """The whole network as a runnable script, onto the clipboard."""
-        net = self.window.sheet.net
+        net = self.session.sheet.net
         QGuiApplication.clipboard().setText(numpy_script(net) if flavour == "numpy" else torch_script(net))
         if flavour == "numpy":
-            self.window.say("Copied a NumPy script of this network: run it and it prints this loss and every gradient, "
+            self.message.emit("Copied a NumPy script of this network: run it and it prints this loss and every gradient, "
                             "bit for bit.")
         else:
-            self.window.say("Copied a PyTorch script of this network: run it and autograd prints the loss and every gradient.")
+            self.message.emit("Copied a PyTorch script of this network: run it and autograd prints the loss and every gradient.")

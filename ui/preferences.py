@@ -1,4 +1,5 @@
-"""What GradLab remembers between sessions, as typed values over ``QSettings``.
+"""What GradLab remembers between sessions, as typed values over ``QSettings``: the session's ε, the
+recent files, the zoom and the window's layout.
 
 Each getter returns a value of its type, or the default when nothing (or
 something unreadable: a hand-edited settings file) is stored.  The settings
@@ -8,10 +9,14 @@ point that at a folder of their own.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
+
+from gradlab.errors import EditError
+from gradlab.session import Session
 
 MAX_RECENT = 8
 
@@ -92,21 +97,13 @@ class Preferences:
     def set_zoom(self, zoom: float) -> None:
         self.settings.setValue("view/zoom", float(zoom))
 
-    # -- a main window's layout, kept when it closes and restored when it first shows ----------
+    # -- the session: what the learner was doing ----------------------------------------
 
-    def remember_window(self, window) -> None:
-        self.set_geometry(window.saveGeometry())
-        self.set_splitter_state("main", window.main_splitter.saveState())
-        self.set_splitter_state("bottom", window.bottom_splitter.saveState())
-        self.set_epsilon(window.inspector.epsilon.value())
+    def remember_session(self, session: Session) -> None:
+        self.set_epsilon(session.eps)
 
-    def restore_geometry(self, window) -> None:
-        geometry = self.geometry()
-        if geometry is not None:
-            window.restoreGeometry(geometry)
-
-    def restore_splitters(self, window) -> None:
-        for key, splitter in (("main", window.main_splitter), ("bottom", window.bottom_splitter)):
-            state = self.splitter_state(key)
-            if state is not None:
-                splitter.restoreState(state)
+    def restore_session(self, session: Session) -> None:
+        eps = self.epsilon()
+        if eps is not None:
+            with contextlib.suppress(EditError):  # a hand-edited ε out of range: the session keeps its own
+                session.set_eps(eps)

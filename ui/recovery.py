@@ -18,8 +18,10 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QMessageBox
 from shiboken6 import isValid
 
@@ -27,6 +29,10 @@ from gradlab.atomic import write_text_atomically
 from gradlab.errors import ScenarioError
 from gradlab.network import Network
 from gradlab.scenario import MAX_BYTES, from_dict, to_dict
+from gradlab.sheet import Sheet
+
+if TYPE_CHECKING:
+    from ui.file_actions import FileActions
 
 FORMAT = 1
 FILE_NAME = "recovery.json"
@@ -86,21 +92,21 @@ class Autosave(QObject):
 
     write_failed = Signal(str)
 
-    def __init__(self, window, current_file: Callable[[], Path | None], path: Path | None = None):
-        super().__init__(window)
-        self.window, self.current_file = window, current_file
+    def __init__(self, sheet: Sheet, stack: QUndoStack, current_file: Callable[[], Path | None],
+                 path: Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.sheet, self.stack, self.current_file = sheet, stack, current_file
         self.path = path if path is not None else recovery_file()
         self.timer = QTimer(self, singleShot=True, interval=DELAY_MS)
         self.timer.timeout.connect(self.write_soon)
         self._writer: ThreadPoolExecutor | None = None
-        window.undo_stack.indexChanged.connect(self._stack_changed)
-        window.undo_stack.cleanChanged.connect(self._stack_changed)
-        self.write_failed.connect(window.say)
+        stack.indexChanged.connect(self._stack_changed)
+        stack.cleanChanged.connect(self._stack_changed)
 
     def _stack_changed(self, *_) -> None:
-        if not isValid(self.window) or not isValid(self.timer):  # the stack says "clean" as the window is torn down
+        if not isValid(self) or not isValid(self.timer) or not isValid(self.stack):  # torn down with the window
             return
-        if self.window.undo_stack.isClean():
+        if self.stack.isClean():
             self.timer.stop()
             self._submit(self._remove)
         else:
@@ -108,7 +114,7 @@ class Autosave(QObject):
 
     def write_soon(self) -> Future:
         """Copy the work now and write it on the writing thread; returns the pending write."""
-        return self._submit(self._write, self.window.sheet.net.copy(), self.current_file())
+        return self._submit(self._write, self.sheet.net.copy(), self.current_file())
 
     def _submit(self, job: Callable, *args) -> Future:
         if self._writer is None:  # one thread, so writes and removals happen in the order they were asked for
@@ -134,8 +140,8 @@ class Autosave(QObject):
         remove_recovery(self.path)  # a close never fails over it: at worst, the next start offers the copy again
 
 
-def offer_recovery(window) -> bool:
-    """At start-up: if a recovery file exists, ask whether to restore it into ``window``.
+def offer_recovery(files: FileActions) -> bool:
+    """At start-up: if a recovery file exists, ask whether to restore it as the window's work.
 
     Yes loads it as unsaved work (one undo step); No deletes it; a broken file is
     reported on the status bar and deleted.  Returns True when work was restored."""
@@ -146,17 +152,17 @@ def offer_recovery(window) -> bool:
         net, original = read_recovery(path)
     except ScenarioError as e:
         remove_recovery(path)
-        window.say(f"Unsaved work from last time could not be recovered, because {e}, so it was removed.")
+        files.message.emit(f"Unsaved work from last time could not be recovered, because {e}, so it was removed.")
         return False
     what = original.name if original else (net.title or "an untitled scenario")
     answer = QMessageBox.question(
-        window, "Recover unsaved work",
+        files.dialog_parent, "Recover unsaved work",
         f"GradLab did not close normally and kept your unsaved changes to {what}. Restore them?",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
     if answer != QMessageBox.StandardButton.Yes:
         remove_recovery(path)
-        window.say("The unsaved work from last time was discarded.")
+        files.message.emit("The unsaved work from last time was discarded.")
         return False
-    window.files.restore(net, original)
-    window.say(f"Restored the unsaved changes to {what}; save them to keep them.")
+    files.restore(net, original)
+    files.message.emit(f"Restored the unsaved changes to {what}; save them to keep them.")
     return True

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 
 from gradlab.describe import describe
 from gradlab.layers import Linear
-from gradlab.sheet import Change, Sheet
+from gradlab.session import Session
+from gradlab.sheet import Change
 from ui import palette
 from ui.cell_editor import CellEditor
 from ui.commands import Editor
@@ -156,14 +157,16 @@ class TensorBox(QFrame):
 
 
 class SheetView(QWidget):
-    """All the grids, in stages.  ``models`` and ``views`` are keyed by tensor name (``w1``, ``w1.g``…)."""
+    """All the grids, in stages.  ``models`` and ``views`` are keyed by tensor name (``w1``, ``w1.g``…).
+
+    Selecting a cell tells the session (``Session.select``); when the session's inspected cell
+    changes, its grid selects it."""
 
     message = Signal(str)
-    cell_selected = Signal(str, tuple)  # tensor name (``w1`` or ``w1.g``) and the cell
 
-    def __init__(self, sheet: Sheet, editor: Editor, parent=None):
+    def __init__(self, session: Session, editor: Editor, parent=None):
         super().__init__(parent)
-        self.sheet, self.editor = sheet, editor
+        self.session, self.sheet, self.editor = session, session.sheet, editor
         self.models: dict[str, TensorModel] = {}
         self.views: dict[str, TensorView] = {}
         self.boxes: dict[str, TensorBox] = {}
@@ -172,19 +175,33 @@ class SheetView(QWidget):
         self._content: QWidget | None = None
         self._outer = QVBoxLayout(self)
         self._outer.setContentsMargins(0, 0, 0, 0)
-        sheet.subscribe(self._on_change)  # before any grid's model, so stale grids go before they hear of it
+        session.subscribe(self._on_change)  # before any grid's model, so stale grids go before they hear of it
         self.rebuild()
+
+    def cleanup(self) -> None:
+        self.session.unsubscribe(self._on_change)
+        for model in self.models.values():
+            model.cleanup()
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "network":
             self.rebuild()
         if change.kind in ("network", "step"):
             self.mark_step()
+        if change.kind == "inspected" and self.session.inspected is not None:
+            self.show_cell(*self.session.inspected)
+        if change.kind == "selected" and self.session.selected is not None:
+            self.show_cell(*self.session.selected)
+
+    def show_cell(self, name: str, index: tuple[int, ...]) -> None:
+        """Make ``name[index]`` the current cell of its grid (which tells the session it is selected)."""
+        view, model = self.views.get(name), self.models.get(name)
+        if view is not None and model is not None and view.currentIndex() != model.model_index(index):
+            view.setCurrentIndex(model.model_index(index))
 
     def mark_step(self) -> None:
         """Outline what the backward pass's current step reads and what it writes."""
-        step = self.sheet.step
-        current = self.sheet.steps()[step - 1] if step else None
+        current = self.session.current_step()
         for name, box in self.boxes.items():
             if current is None:
                 box.set_mark(None)
@@ -254,7 +271,7 @@ class SheetView(QWidget):
         self._grid.addLayout(grads, 2, col)
 
     def _box(self, name: str, caption: str) -> TensorBox:
-        model = TensorModel(self.sheet, name, self.editor.set_cell, self)
+        model = TensorModel(self.session, name, self.editor.set_cell, self)
         model.message.connect(self.message)
         base = name.removesuffix(".g")
         # rows of x, l1, …, out and y are the same batch rows, side by side: x alone numbers them
@@ -268,7 +285,7 @@ class SheetView(QWidget):
 
     def _current(self, name: str, current) -> None:
         if current.isValid():
-            self.cell_selected.emit(name, self.models[name].cell(current))
+            self.session.select(name, self.models[name].cell(current))
 
     def show_gradients(self, on: bool) -> None:
         for box in self.gradient_boxes:

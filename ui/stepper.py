@@ -8,20 +8,19 @@ reads and writes, and the formula panel marks its lines.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from gradlab.sheet import Change, Sheet
+from gradlab.session import Session
+from gradlab.sheet import Change
 
 
 class Stepper(QWidget):
-    step_changed = Signal(object)  # the step now shown, or None for the whole pass
-
-    def __init__(self, sheet: Sheet, parent: QWidget | None = None):
+    def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("stepper")
-        self.sheet = sheet
+        self.session = session
         self.reset_button = self._button("Reset", "step-reset", "Back to step 0: the forward pass done, no gradient yet",
                                          lambda: self.go(0))
         self.back_button = self._button("◀ Back", "step-back", "One call of the backward pass back (Ctrl+[)", self.back, "Ctrl+[")
@@ -48,7 +47,7 @@ class Stepper(QWidget):
                   self.done_button, self.label):
             layout.addWidget(w)
         layout.addStretch(1)
-        sheet.subscribe(self._on_change)
+        session.subscribe(self._on_change)
         self.refresh()
 
     def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QPushButton:
@@ -60,35 +59,36 @@ class Stepper(QWidget):
         return button
 
     def cleanup(self) -> None:
-        self.sheet.unsubscribe(self._on_change)
+        self.timer.stop()
+        self.session.unsubscribe(self._on_change)
 
     # -- moving -------------------------------------------------------------------------
 
     def go(self, step: int | None) -> None:
-        self.sheet.set_step(step)
+        self.session.set_step(step)
 
     def forward(self) -> None:
-        last = len(self.sheet.steps())
-        step = self.sheet.step
+        last = len(self.session.steps())
+        step = self.session.step
         self.go(0 if step is None else min(step + 1, last))
 
     def back(self) -> None:
-        step = self.sheet.step
-        self.go(len(self.sheet.steps()) - 1 if step is None else max(step - 1, 0))
+        step = self.session.step
+        self.go(len(self.session.steps()) - 1 if step is None else max(step - 1, 0))
 
     def toggle_play(self) -> None:
         if self.timer.isActive():
             self.timer.stop()
         else:
-            if self.sheet.step is None or self.sheet.step == len(self.sheet.steps()):
+            if self.session.step is None or self.session.step == len(self.session.steps()):
                 self.go(0)
             self.timer.start()
         self.refresh()
 
     def _tick(self) -> None:
-        if self.sheet.step is not None and self.sheet.step < len(self.sheet.steps()):
+        if self.session.step is not None and self.session.step < len(self.session.steps()):
             self.forward()
-        if self.sheet.step is None or self.sheet.step >= len(self.sheet.steps()):
+        if self.session.step is None or self.session.step >= len(self.session.steps()):
             self.timer.stop()
             self.refresh()
 
@@ -97,10 +97,9 @@ class Stepper(QWidget):
     def _on_change(self, change: Change) -> None:
         if change.kind in ("step", "network"):
             self.refresh()
-            self.step_changed.emit(self.sheet.step)
 
     def refresh(self) -> None:
-        steps, step = self.sheet.steps(), self.sheet.step
+        steps, step = self.session.steps(), self.session.step
         playing = self.timer.isActive()
         self.play_button.setChecked(playing)
         self.play_button.setText("Pause" if playing else "Play")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gradlab import preset, run
+from gradlab.session import Session
 from gradlab.sheet import EditError, Sheet, parse_number
 
 
@@ -59,7 +60,7 @@ def test_class_targets_take_class_indices_only():
 
 
 def test_stepping_hides_what_has_not_run():
-    sheet = Sheet(preset("mazur"))
+    sheet = Session(Sheet(preset("mazur")))
     assert sheet.computed("w1.g")
     sheet.set_step(0)
     assert not sheet.computed("out.g")
@@ -67,26 +68,26 @@ def test_stepping_hides_what_has_not_run():
     assert sheet.computed("out.g") and not sheet.computed("l3.g")
     with pytest.raises(EditError, match="there is no step 9"):
         sheet.set_step(9)
-    sheet.replace(preset("neuron"))  # fewer steps: the step shrinks to fit
+    sheet.sheet.replace(preset("neuron"))  # fewer steps: the step shrinks to fit
     assert sheet.step == 1
 
 
 def test_inspecting_only_what_can_be_nudged():
-    sheet = Sheet(preset("lesson"))
-    sheet.inspect("w2", (3, 0))
-    assert sheet.derived.nudge(1e-3).analytic == sheet.p.grads["w2"][3, 0]
+    session = Session(Sheet(preset("lesson")))
+    session.inspect("w2", (3, 0))
+    assert session.derived.nudge(1e-3).analytic == session.sheet.p.grads["w2"][3, 0]
     with pytest.raises(EditError, match="only a cell of x, a w or a b can be inspected"):
-        sheet.inspect("out", (0, 0))
-    sheet.replace(preset("neuron"))  # w2 is gone: nothing is inspected
-    assert sheet.inspected is None
+        session.inspect("out", (0, 0))
+    session.sheet.replace(preset("neuron"))  # w2 is gone: nothing is inspected
+    assert session.inspected is None
 
 
 def test_the_loss_curve_and_its_tangent_meet_at_the_cell():
-    sheet = Sheet(preset("mazur"))
-    sheet.inspect("w2", (0, 0))
-    values, losses = sheet.derived.loss_curve(0.1, 11)
-    tangent = sheet.derived.tangent(values)
-    assert values[5] == sheet.net.layers[2].w[0, 0] and losses[5] == sheet.p.loss == tangent[5]
+    session = Session(Sheet(preset("mazur")))
+    session.inspect("w2", (0, 0))
+    values, losses = session.derived.loss_curve(0.1, 11)
+    tangent = session.derived.tangent(values)
+    assert values[5] == session.sheet.net.layers[2].w[0, 0] and losses[5] == session.sheet.p.loss == tangent[5]
     assert (tangent[-1] - tangent[0]) / (values[-1] - values[0]) == pytest.approx(0.082167041, abs=1e-9)
     gap = np.abs(losses - tangent)  # curve and tangent part to second order: a fifth of the step, a 25th of the gap
     assert gap[6] < gap[-1] / 15

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel
 
 import gradlab
 from gradlab.finite_diff import Sweep
+from gradlab.session import Session
 from gradlab.sheet import Sheet
 from ui.charts import EMPTY_TEXT, PLOT_MIN_WIDTH, PLOT_NAMES, NudgeCharts, loss_half_width
 
@@ -18,9 +19,9 @@ LINES = ("analytic_line", "eps_line", "eps_error_line")
 
 
 def make_charts(qtbot, dtype: str = "float64") -> NudgeCharts:
-    sheet = Sheet(gradlab.preset("lesson").astype(dtype))
-    sheet.inspect("w1", (0, 3))
-    charts = NudgeCharts(sheet)
+    session = Session(Sheet(gradlab.preset("lesson").astype(dtype)))
+    session.inspect("w1", (0, 3))
+    charts = NudgeCharts(session)
     qtbot.addWidget(charts)
     charts.refresh()
     return charts
@@ -45,7 +46,7 @@ def test_three_named_plots_side_by_side(qtbot):
 
 def test_difference_quotients_come_from_the_sweep(qtbot):
     charts = make_charts(qtbot)
-    sw = charts.sheet.derived.sweep
+    sw = charts.session.derived.sweep
     for curve, quotient in ((charts.forward_curve, sw.forward), (charts.central_curve, sw.central)):
         finite = np.isfinite(quotient)
         x, y = data(curve)
@@ -61,7 +62,7 @@ def test_error_curves_hold_the_error_with_what_a_log_axis_cannot_show_left_out(q
     crafted = Sweep(eps=np.array([1e-8, 1e-6, 1e-4, 1e-2]), step_plus=np.array([0.0, 1e-6, 1e-4, 1e-2]),
                     forward=np.array([np.nan, 0.5, 0.25, 0.75]), backward=np.full(4, 0.5),
                     central=np.array([np.nan, 0.625, 0.5, 0.5 + 1e-3]), analytic=analytic)
-    charts.sheet.derived.sweep = crafted  # NaN where the step vanished, 0 where a quotient hits exactly
+    charts.session.derived.sweep = crafted  # NaN where the step vanished, 0 where a quotient hits exactly
     charts.refresh()
     np.testing.assert_array_equal(np.column_stack(data(charts.forward_error_curve)), [[1e-4, 0.25], [1e-2, 0.25]])
     x, y = data(charts.central_error_curve)
@@ -71,7 +72,7 @@ def test_error_curves_hold_the_error_with_what_a_log_axis_cannot_show_left_out(q
 
 def test_error_curves_of_the_real_sweep(qtbot):
     charts = make_charts(qtbot)
-    sw = charts.sheet.derived.sweep
+    sw = charts.session.derived.sweep
     for curve, scheme in ((charts.forward_error_curve, "forward"), (charts.central_error_curve, "central")):
         error = sw.error(scheme)
         keep = np.isfinite(error) & (error > 0)
@@ -138,7 +139,7 @@ def test_loss_curve_passes_through_the_value_with_the_analytic_tangent(qtbot):
     np.testing.assert_allclose(np.diff(ty) / np.diff(tx), grad, rtol=1e-9)
     assert np.interp(value, tx, ty) == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(np.column_stack(data(charts.current_marker)), [[value, loss]])
-    n = sheet.derived.nudge(0.3)
+    n = charts.session.derived.nudge(0.3)
     assert abs(n.central - grad) > 1e-3
     np.testing.assert_allclose(np.column_stack(data(charts.nudged_marker)), [[value + n.step_plus, n.loss_plus]])
 
@@ -151,7 +152,7 @@ def test_loss_half_width_keeps_value_plus_epsilon_inside_and_curvature_visible()
 
 def test_readout_reports_the_nearest_points_numbers(qtbot):
     charts = make_charts(qtbot)
-    sw = charts.sheet.derived.sweep
+    sw = charts.session.derived.sweep
     i = int(np.argmin(np.abs(np.log10(sw.eps) - math.log10(1.35e-3))))
     text = charts.readout_at("fd-plot", 1.35e-3)  # nearer 1.78e-3 than 1e-3 on the log axis the user sees
     assert text == (f"ε = {sw.eps[i]:.2e}  forward = {sw.forward[i]:.5g}  central = {sw.central[i]:.5g}"
@@ -207,7 +208,7 @@ def test_export_writes_png_and_svg_and_refuses_other_formats(qtbot, tmp_path):
 
 def test_float32_sweep_with_vanished_steps_plots_finite_data(qtbot):
     charts = make_charts(qtbot, "float32")  # warnings are errors, Qt warnings fail the test
-    sw = charts.sheet.derived.sweep
+    sw = charts.session.derived.sweep
     assert np.isnan(sw.forward).any() and (sw.step_plus == 0).any()
     assert len(data(charts.forward_curve)[0]) == np.isfinite(sw.forward).sum() > 0
     for curve in (charts.forward_error_curve, charts.central_error_curve):
@@ -222,7 +223,7 @@ def test_float32_sweep_with_vanished_steps_plots_finite_data(qtbot):
 def test_clear_empties_the_curves_and_shows_the_empty_state(qtbot):
     charts = make_charts(qtbot)
     assert not charts.empty_label.isVisibleTo(charts)
-    charts.sheet.inspect(None)
+    charts.session.inspect(None)
     charts.refresh()
     for name in CURVES:
         assert len(data(getattr(charts, name))[0]) == 0, name
@@ -231,14 +232,14 @@ def test_clear_empties_the_curves_and_shows_the_empty_state(qtbot):
     assert charts.empty_label.isVisibleTo(charts)
     assert not charts.plots["fd-plot"].isVisibleTo(charts)
     assert charts.readout_at("fd-plot", 1e-3) == "" and charts.readout_at("loss-plot", 0.0) == ""
-    charts.sheet.inspect("b1", (2,))
+    charts.session.inspect("b1", (2,))
     charts.refresh()
     assert charts.plots["fd-plot"].isVisibleTo(charts) and charts.analytic_line.isVisible()
     assert charts.analytic_line.value() == charts.sheet.p.grads["b1"][2]
 
 
 def test_a_widget_made_with_nothing_inspected_starts_empty(qtbot):
-    charts = NudgeCharts(Sheet(gradlab.preset("lesson")))
+    charts = NudgeCharts(Session(Sheet(gradlab.preset("lesson"))))
     qtbot.addWidget(charts)
     assert charts.empty_label.isVisibleTo(charts) and len(data(charts.forward_curve)[0]) == 0
 
@@ -262,9 +263,9 @@ def test_the_export_dialog_offers_an_svg_exporter_that_works(qtbot, tmp_path):
     """The context menu's Export… lists pyqtgraph's registry: its broken SVG exporter is replaced by one that works."""
     import pyqtgraph.exporters
 
-    sheet = Sheet(gradlab.preset("lesson"))
-    sheet.inspect("w1", (0, 3))
-    charts = NudgeCharts(sheet)
+    session = Session(Sheet(gradlab.preset("lesson")))
+    session.inspect("w1", (0, 3))
+    charts = NudgeCharts(session)
     qtbot.addWidget(charts)
     registry = pyqtgraph.exporters.Exporter.Exporters
     assert pyqtgraph.exporters.SVGExporter not in registry

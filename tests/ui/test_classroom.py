@@ -94,13 +94,13 @@ def test_every_step_shows_what_it_reads_and_writes_and_hides_the_rest(qtbot, nam
     p = run(window.sheet.net)
     forward_button = window.stepper.forward_button
     qtbot.mouseClick(forward_button, Qt.MouseButton.LeftButton)
-    assert window.sheet.step == 0 and marks(window) == {}
+    assert window.session.step == 0 and marks(window) == {}
     for gradient in p.grads:  # step 0: the forward pass done, every .g empty
         model = grid(window, f"{gradient}.g").model()
         assert model.data(model.index(0, 0), DISPLAY) == ""
     for k, step in enumerate(steps, start=1):
         qtbot.mouseClick(forward_button, Qt.MouseButton.LeftButton)
-        assert window.sheet.step == k
+        assert window.session.step == k
         expected = {t: "written" for t in step.writes} | {t: "read" for t in step.reads if t not in step.writes}
         assert marks(window) == {t: m for t, m in expected.items() if t in window.sheet_view.boxes}
         written_so_far = {w for s in steps[:k] for w in s.writes}
@@ -112,7 +112,7 @@ def test_every_step_shows_what_it_reads_and_writes_and_hides_the_rest(qtbot, nam
         assert step.call in label(window, "step-label").text()
     assert not forward_button.isEnabled()
     window.stepper.done_button.click()
-    assert window.sheet.step is None and marks(window) == {}
+    assert window.session.step is None and marks(window) == {}
 
 
 def test_step_one_shows_the_divisor_that_averages(window, qtbot):
@@ -123,9 +123,9 @@ def test_step_one_shows_the_divisor_that_averages(window, qtbot):
 
 
 def test_editing_while_stepping_keeps_the_step(window):
-    window.sheet.set_step(2)
+    window.session.set_step(2)
     grid(window, "w2").model().setData(cell(window, "w2", 0, 0), "0.5", Qt.ItemDataRole.EditRole)
-    assert window.sheet.step == 2
+    assert window.session.step == 2
     model = grid(window, "w2.g").model()
     assert float(model.data(model.index(0, 0), Qt.ItemDataRole.EditRole)) == float(window.sheet.p.grads["w2"][0, 0])
     assert grid(window, "l1.g").model().data(cell(window, "l1.g", 0, 0), DISPLAY) == ""
@@ -134,8 +134,8 @@ def test_editing_while_stepping_keeps_the_step(window):
 def test_play_advances_on_a_timer_and_stops_at_the_end(window, qtbot):
     window.stepper.speed.setValue(0.2)
     window.stepper.play_button.click()
-    assert window.stepper.timer.isActive() and window.sheet.step == 0
-    qtbot.waitUntil(lambda: window.sheet.step == len(window.sheet.steps()), timeout=5000)
+    assert window.stepper.timer.isActive() and window.session.step == 0
+    qtbot.waitUntil(lambda: window.session.step == len(window.session.steps()), timeout=5000)
     qtbot.waitUntil(lambda: not window.stepper.timer.isActive(), timeout=2000)
 
 

@@ -48,7 +48,7 @@ def test_an_edit_tells_views_just_what_moved(window, qtbot):
     seen = {"w1": [], "x": []}
     w1.dataChanged.connect(lambda a, b, roles: seen["w1"].append((a.row(), a.column(), b.row(), b.column())))
     x.dataChanged.connect(lambda a, b, roles: seen["x"].append((a.row(), a.column())))
-    window.sheet.inspect(None)
+    window.session.inspect(None)
     w1.setData(cell(window, "w1", 2, 1), 0.5, EDIT)
     assert (2, 1, 2, 1) in seen["w1"]
     assert seen["x"] == []
@@ -80,7 +80,7 @@ def select(window, name, row, col):
 
 def test_selecting_a_weight_inspects_it_and_the_inspector_agrees_with_the_core(window, qtbot):
     select(window, "w1", 2, 0)
-    assert window.sheet.inspected == ("w1", (2, 0))
+    assert window.session.inspected == ("w1", (2, 0))
     window.findChild(type(window.inspector.epsilon), "epsilon").setValue(1e-4)
     qtbot.waitUntil(lambda: "w1[2,0]" in label(window, "inspected-cell").text())
     expected = nudge(preset("lesson"), "w1", (2, 0), 1e-4)

@@ -137,7 +137,7 @@ def test_yes_restores_the_work_as_one_unsaved_step(qtbot, tmp_path, answers):
     write_recovery(recovery_file(), net, tmp_path / "mine.json")
     answers[1].append(Button.Yes)
     window = build_window(qtbot)
-    assert offer_recovery(window)
+    assert offer_recovery(window.files)
     assert "mine.json" in answers[0][0]
     assert window.sheet.net.tensor("w1")[0, 1] == EDITED
     assert window.undo_stack.count() == 1 and window.isWindowModified()
@@ -150,7 +150,7 @@ def test_no_deletes_the_file(qtbot, answers):
     write_recovery(recovery_file(), preset("mazur"), None)
     answers[1].append(Button.No)
     window = build_window(qtbot)
-    assert not offer_recovery(window)
+    assert not offer_recovery(window.files)
     assert not recovery_file().exists()
     assert window.sheet.net.title == preset("lesson").title and window.undo_stack.count() == 0
 
@@ -161,7 +161,7 @@ def test_a_broken_recovery_file_is_refused_with_a_sentence(qtbot, answers, conte
     recovery_file().parent.mkdir(parents=True)
     recovery_file().write_bytes(content.encode("utf-8", "surrogateescape"))
     window = build_window(qtbot)
-    assert not offer_recovery(window)
+    assert not offer_recovery(window.files)
     assert answers[0] == []  # nothing to ask about
     assert not recovery_file().exists()
     message = label(window, "status-message").text()
@@ -170,7 +170,7 @@ def test_a_broken_recovery_file_is_refused_with_a_sentence(qtbot, answers, conte
 
 
 def test_nothing_to_offer_without_a_file(qtbot, answers):
-    assert not offer_recovery(build_window(qtbot))
+    assert not offer_recovery(build_window(qtbot).files)
     assert answers[0] == []
 
 
@@ -222,7 +222,7 @@ def test_work_survives_a_real_crash(qtbot, tmp_path, answers):
 
     answers[1].append(Button.Yes)
     window = build_window(qtbot)
-    assert offer_recovery(window)  # what ui.launch.main does after building its window
+    assert offer_recovery(window.files)  # what ui.launch.main does after building its window
     restored = window.sheet.net.tensor("w1")
     assert restored[0, 1].tobytes() == np.float64(EDITED).tobytes()
     expected = preset("lesson").tensor("w1").copy()

@@ -1,0 +1,279 @@
+"""The session: what the learner is doing with the sheet, beside the network itself.
+
+The ``Sheet`` owns the network and its pass; the ``Session`` owns everything
+else the app shows: the inspected cell (the one nudged by ±ε), the gradient
+cell being explained, the last grid cell selected, ε, the difference scheme,
+and the stepper's step.  Each fact lives here once; the views in ``ui/`` read
+it from here and hear of its changes.  No Qt.
+
+``session.subscribe(listener)`` delivers, in order, every change of the sheet
+(``Change("values")``, ``Change("network")``) and of the session
+(``Change("inspected")``, ``"explained"``, ``"selected"``, ``"eps"``,
+``"scheme"``, ``"step"``).  A view that subscribes here needs nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from gradlab.errors import EditError
+from gradlab.explain import Explanation, explain
+from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
+from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
+from gradlab.influence import Influence, influence
+from gradlab.network import Step, backward_steps
+from gradlab.sheet import Change, Sheet
+from gradlab.text import cell_name
+
+Cell = tuple[str, tuple[int, ...]]
+Listener = Callable[[Change], None]
+EPS_MIN, EPS_MAX, EPS_DEFAULT = 1e-15, 1.0, 1e-3
+
+
+@dataclass(frozen=True)
+class NudgeRecord:
+    """A nudge that was applied: the cell as it was before (``before``), the signed ε, and the loss after."""
+
+    before: Nudge
+    eps: float
+    loss_after: float
+
+    @property
+    def quotient(self) -> float:
+        """ΔL/Δε as this nudge measured it: the forward quotient for +ε, the backward one for −ε."""
+        return self.before.forward if self.eps > 0 else self.before.backward
+
+
+class Session:
+    def __init__(self, sheet: Sheet, eps: float = EPS_DEFAULT):
+        self.sheet = sheet
+        self._listeners: list[Listener] = []
+        self._inspected: Cell | None = None
+        self._explained: Cell | None = None  # a gradient cell clicked, explained instead of the inspected one
+        self._selected: Cell | None = None  # the grid cell last selected: "w1.g", (0, 2) names the grid and the cell
+        self._eps = self._checked_eps(eps)
+        self._scheme = "central"
+        self._step: int | None = None
+        self.last_nudge: NudgeRecord | None = None
+        sheet.subscribe(self._sheet_changed)
+
+    # -- listening -----------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def close(self) -> None:
+        """Stop following the sheet (a window closes; its sheet may live on in a test)."""
+        self.sheet.unsubscribe(self._sheet_changed)
+        self._listeners.clear()
+
+    def _announce(self, change: Change) -> None:
+        self.__dict__.pop("derived", None)  # what the inspector shows is recomputed on demand
+        for listener in list(self._listeners):
+            if listener in self._listeners:  # one listener may unsubscribe another (a view rebuilding its grids)
+                listener(change)
+
+    def _sheet_changed(self, change: Change) -> None:
+        if change.kind == "network":  # cells that are gone stop being looked at; the step shrinks to fit
+            if self._inspected and not self.sheet.exists(*self._inspected):
+                self._inspected = None
+            if self._explained and not self._gradient_exists(*self._explained):
+                self._explained = None
+            self._selected = None  # the grids start over with nothing selected
+            if self._step is not None:
+                self._step = min(self._step, len(self.steps()))
+        if change.kind in ("values", "network"):
+            self.last_nudge = None if change.kind == "network" else self.last_nudge
+        self._announce(change)
+
+    def _set(self, attribute: str, value: object, kind: str) -> None:
+        if getattr(self, attribute) != value:
+            setattr(self, attribute, value)
+            self._announce(Change(kind))
+
+    # -- the cells looked at ---------------------------------------------------------------
+
+    @property
+    def inspected(self) -> Cell | None:
+        """The cell of ``x``, a ``w`` or a ``b`` that is nudged and charted, or None."""
+        return self._inspected
+
+    def inspect(self, name: str | None, index: tuple[int, ...] = ()) -> None:
+        """Make ``name[index]`` the inspected cell (a cell of ``x``, a ``w`` or a ``b``), or none."""
+        cell = None if name is None else (name, tuple(int(i) for i in index))
+        if cell is not None and not self.sheet.exists(*cell):
+            raise EditError(f"only a cell of x, a w or a b can be inspected, not {cell_name(*cell)}")
+        if cell != self._inspected:
+            self._explained = None  # the inspected cell's own gradient is explained again
+            self._set("_inspected", cell, "inspected")
+
+    def require_inspected(self) -> Cell:
+        if self._inspected is None:
+            raise EditError("no cell is inspected: select a cell of x, a w or a b first")
+        return self._inspected
+
+    @property
+    def explained(self) -> Cell | None:
+        """The gradient cell the formula panel explains: one clicked, else the inspected cell's."""
+        return self._explained or self._inspected
+
+    def explain(self, name: str | None, index: tuple[int, ...] = ()) -> None:
+        """Explain the gradient ``name.g[index]`` (``"l1"`` or ``"l1.g"``) instead of the inspected cell's,
+        until ``explain(None)`` or the inspected cell changes."""
+        cell = None
+        if name is not None:
+            cell = (name.removesuffix(".g"), tuple(int(i) for i in index))
+            if not self._gradient_exists(*cell):
+                grads = self.sheet.p.grads
+                if cell[0] not in grads:
+                    raise EditError(f"the backward pass computes no gradient named {cell[0]}.g")
+                shape = "×".join(map(str, grads[cell[0]].shape))
+                raise EditError(f"{cell_name(cell[0] + '.g', cell[1])} is outside {cell[0]}.g, which is {shape}")
+        self._set("_explained", cell, "explained")
+
+    def _gradient_exists(self, name: str, index: tuple[int, ...]) -> bool:
+        grads = self.sheet.p.grads
+        return name in grads and len(index) == grads[name].ndim and all(0 <= i < n for i, n in zip(index, grads[name].shape))
+
+    @property
+    def selected(self) -> Cell | None:
+        """The grid cell last selected, by grid name (``"w1"``, ``"w1.g"``, ``"l1"``, ``"y"``…), or None."""
+        return self._selected
+
+    def select(self, grid: str, index: tuple[int, ...]) -> None:
+        """A grid cell was selected: a cell of ``x``, a ``w`` or a ``b`` is inspected; a gradient or a
+        computed cell has its gradient explained; ``y`` is only remembered."""
+        cell = (grid, tuple(int(i) for i in index))
+        self._set("_selected", cell, "selected")
+        base = grid.removesuffix(".g")
+        if not grid.endswith(".g") and base in self.sheet.net.inputs():
+            self.inspect(base, cell[1])
+        elif base != "y":
+            self.explain(base, cell[1])
+
+    # -- ε and the scheme -------------------------------------------------------------------
+
+    @staticmethod
+    def _checked_eps(eps: float) -> float:
+        eps = float(eps)
+        if not (math.isfinite(eps) and EPS_MIN <= eps <= EPS_MAX):
+            raise EditError(f"ε must be a positive finite number from {EPS_MIN:g} to {EPS_MAX:g}, not {eps:g}")
+        return eps
+
+    @property
+    def eps(self) -> float:
+        return self._eps
+
+    def set_eps(self, eps: float) -> None:
+        self._set("_eps", self._checked_eps(eps), "eps")
+
+    @property
+    def scheme(self) -> str:
+        """The difference quotient the headline verdict judges: central, forward or backward."""
+        return self._scheme
+
+    def set_scheme(self, scheme: str) -> None:
+        if scheme not in SCHEMES:
+            raise EditError(f"the scheme must be one of {', '.join(SCHEMES)}, not {scheme}")
+        self._set("_scheme", scheme, "scheme")
+
+    # -- stepping through the backward pass ----------------------------------------------------
+
+    def steps(self) -> list[Step]:
+        return backward_steps(self.sheet.net)
+
+    @property
+    def step(self) -> int | None:
+        """How many calls of the backward pass have run while stepping (0: none), or None: the whole pass."""
+        return self._step
+
+    def set_step(self, step: int | None) -> None:
+        """Show the backward pass after ``step`` of its calls, or all of it (None).  The numbers are always
+        the whole pass's: a step only hides."""
+        count = len(self.steps())
+        if step is not None and not 0 <= step <= count:
+            raise EditError(f"the backward pass has {count} steps, so there is no step {step}")
+        self._set("_step", step, "step")
+
+    def current_step(self) -> Step | None:
+        return self.steps()[self._step - 1] if self._step else None
+
+    def computed(self, name: str) -> bool:
+        """Whether the gradient ``name`` (``"w1.g"``) has been written at the current step."""
+        if self._step is None:
+            return True
+        return any(name in s.writes for s in self.steps()[: self._step])
+
+    # -- what the inspector shows, for the inspected cell ----------------------------------------
+
+    @cached_property
+    def derived(self) -> Derived:
+        return Derived(self)
+
+    def tolerance(self) -> tuple[float, float]:
+        d = DEFAULTS[self.sheet.net.dtype.name]
+        return d["atol"], d["rtol"]
+
+    def agrees(self, n: Nudge) -> bool:
+        return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
+
+    def record_nudge(self, before: Nudge, eps: float) -> None:
+        """Keep what an applied nudge did, as the thread's spreadsheet recorded it."""
+        self.last_nudge = NudgeRecord(before, eps, float(self.sheet.p.loss))
+
+
+class Derived:
+    """Influence, explanation, sweep and nudge of the session's cells, each computed once per state."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._nudges: dict[float, Nudge] = {}
+
+    @cached_property
+    def influence(self) -> dict[str, Influence]:
+        s = self._session
+        return influence(s.sheet.net, *s.inspected, s.sheet.p) if s.inspected else {}
+
+    @cached_property
+    def explanation(self) -> Explanation | None:
+        s = self._session
+        cell = s.explained
+        return explain(s.sheet.net, s.sheet.p, *cell) if cell else None
+
+    @cached_property
+    def sweep(self) -> Sweep | None:
+        s = self._session
+        return sweep(s.sheet.net, *s.inspected, p=s.sheet.p, columns=s.sheet.columns) if s.inspected else None
+
+    def nudge(self, eps: float | None = None) -> Nudge | None:
+        s = self._session
+        if not s.inspected:
+            return None
+        eps = s.eps if eps is None else eps
+        if eps not in self._nudges:
+            self._nudges[eps] = nudge(s.sheet.net, *s.inspected, eps, s.sheet.p, s.sheet.columns)
+        return self._nudges[eps]
+
+    def tangent(self, values: np.ndarray) -> np.ndarray:
+        """The line through (θ, L) whose slope is the analytic gradient: L + θ.g · (v − θ)."""
+        s = self._session
+        name, index = s.require_inspected()
+        p = s.sheet.p
+        return p.loss + p.grads[name][index] * (np.asarray(values) - p.values[name][index])
+
+    def loss_curve(self, half_width: float, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
+        """The loss as the inspected cell moves ``half_width`` either way."""
+        s = self._session
+        name, index = s.require_inspected()
+        v0 = float(s.sheet.p.values[name][index])
+        values = np.linspace(v0 - half_width, v0 + half_width, points)
+        return values, loss_curve(s.sheet.net, name, index, values, s.sheet.p, s.sheet.columns)
