@@ -21,7 +21,7 @@ import numpy as np
 
 MAX_ELEMENTS = 20_000_000  # per result, unless the network's own tensors are bigger
 MAX_TOTAL = 25  # all results of one line together: this many times the per-result limit
-MAX_MATMUL = 10_000_000_000  # multiply-adds of every @ in one line together
+MAX_MATMUL = 5_000_000_000  # multiply-adds of every @ in one line together (the MNIST net's x.t() @ l1.g is 2e9)
 MAX_NDIM = 16
 MAX_POWER = 64
 
@@ -63,10 +63,14 @@ class Budget:
             raise OpError(f"{what} would give {describe(shape)} ({n:,} numbers), more than the {self.cap:,} allowed")
         if len(shape) > MAX_NDIM:
             raise OpError(f"{what} would give a tensor with {len(shape)} dimensions, more than the {MAX_NDIM} allowed")
+        self.spend(n, what)
+        return shape
+
+    def spend(self, n: int, what: str) -> None:
+        """Count ``n`` numbers read or written, so a long line of big steps stops before it takes long."""
         self.made += n
         if self.made > MAX_TOTAL * self.cap:
-            raise OpError(f"this line computes more than {MAX_TOTAL * self.cap:,} numbers in all; {what} is one step too many")
-        return shape
+            raise OpError(f"this line works through more than {MAX_TOTAL * self.cap:,} numbers in all; {what} is one step too many")
 
     def matmul(self, work: int, what: str) -> None:
         self.multiplied += work
@@ -155,11 +159,11 @@ def whole(v: object, what: str) -> int:
     """A whole number typed by the learner (dims, sizes, indices): ints, or floats like 2.0."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise OpError(f"{what} needs a whole number, not {kind(v)}")
-    if isinstance(v, float):
-        if not v.is_integer():
-            raise OpError(f"{what} needs a whole number, not {v:g}")
-        v = int(v)
-    return v
+    if isinstance(v, float) and not v.is_integer():
+        raise OpError(f"{what} needs a whole number, not {v:g}")
+    if abs(v) > 2**40:
+        raise OpError(f"{what} needs a whole number of a sensible size, not {v:.3g}")
+    return int(v)
 
 
 def one_dim(v: object, ndim: int, name: str, method: str) -> int:
@@ -212,6 +216,7 @@ def reduction(numpy_fn: Callable, method: str, floats: bool) -> Callable:
     def reduce(budget: Budget, name: str, t: np.ndarray, dim: object = None, keepdim: object = False) -> np.ndarray:
         axes = some_dims(dim, t.ndim, name, method)
         keep = flag(keepdim, f"{method}'s keepdim")
+        budget.spend(t.size, f"{name}.{method}(…)")
         return np.asarray(numpy_fn(budget.floating(t) if floats else t, axis=axes, keepdims=keep))
 
     return reduce
@@ -293,15 +298,16 @@ def view(budget: Budget, name: str, t: np.ndarray, shape: tuple[object, ...]) ->
         sizes[sizes.index(-1)] = t.size // known
     elif known != t.size:
         raise OpError(f"{name} has {t.size} numbers, but {'×'.join(map(str, sizes)) or 'a single number'} holds {known}")
+    budget.spend(t.size, f"{name}.view(…)")
     return t.reshape(sizes)
 
 
 def softmax(budget: Budget, name: str, t: np.ndarray, dim: object = -1) -> np.ndarray:
     budget.make(t.shape, f"softmax of {name}")
     t = budget.floating(t)
-    if not t.ndim:
-        return np.ones_like(t)
     d = one_dim(dim, t.ndim, name, "softmax")
+    if not t.ndim or not t.size:
+        return np.ones_like(t)  # a single number's softmax is 1; an empty tensor's is empty
     e = np.exp(t - t.max(d, keepdims=True))  # subtracting the max keeps exp from overflowing
     return e / e.sum(d, keepdims=True)
 
@@ -370,7 +376,7 @@ def as_method(method: Callable) -> Callable:
 
 def where(budget: Budget, names: list[str], condition: object, input: object, other: object) -> np.ndarray:
     if not (isinstance(condition, np.ndarray) and condition.dtype == bool):
-        raise OpError(f"torch.where needs a comparison first, like {names[1] if len(names) > 1 else 'l1'} > 0, not {names[0]}")
+        raise OpError(f"torch.where needs a comparison first, like l1 > 0, and {names[0]} is not one")
     for v, n in ((input, names[1]), (other, names[2])):
         if not isinstance(v, (np.ndarray, int, float)) or isinstance(v, bool):
             raise OpError(f"torch.where needs a tensor or a number for {n}, not {kind(v)}")
