@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gradlab import Network, backward_steps, preset, random_network, run
 from gradlab.expression import ExpressionError, Line, check, evaluate, parse_line
 
 
@@ -103,6 +104,32 @@ def test_float32_stays_float32(line):
 def test_float32_cross_entropy_line_stays_float32():
     result = evaluate("(softmax(out) - one_hot(y)) / out.shape[0]", classifier_net(np.float32), {}, dtype=np.float32)
     assert result.dtype == np.float32
+
+
+LISTED = [
+    *(preset(name) for name in ("lesson", "mazur", "neuron", "classifier")),
+    *(random_network([3, 5, 4, 2], activation=kind, loss=loss, reduction=reduction, seed=2)
+      for kind in ("relu", "leaky_relu", "sigmoid", "tanh")
+      for loss, reduction in (("mse", "mean"), ("half_sse", "sum"), ("cross_entropy", "mean"))),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("net", LISTED, ids=lambda n: n.title or f"{n.layers[1].kind} {n.loss} {n.reduction}")
+def test_the_apps_own_listing_evaluates_to_the_networks_gradients(net: Network, dtype: str):
+    """Every line network.backward_steps shows, typed back in, gives the gradient network.run computes."""
+    net = net.astype(dtype)
+    p = run(net)
+    values, grads = {"y": net.y, **p.values}, {}
+    for step in backward_steps(net):
+        for text in step.code:
+            line = parse_line(text)
+            name = line.target.removesuffix(".g")
+            grads[name] = evaluate(line.expression, values, grads, dtype=net.dtype)
+            assert grads[name].dtype == net.dtype, text
+            np.testing.assert_allclose(grads[name], p.grads[name], rtol=1e-5 if dtype == "float32" else 1e-12,
+                                       atol=1e-7 if dtype == "float32" else 1e-15, err_msg=text)
+    assert grads.keys() == p.grads.keys()
 
 
 # --- torch's semantics where numpy's differ ------------------------------------------------------------
