@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradlab import Network, backward_steps, preset, random_network, run
+from gradlab import expression_ops as ops
 from gradlab.expression import ExpressionError, Line, check, evaluate, parse_line
 
 
@@ -413,15 +414,27 @@ def test_broadcasts_too_big_are_refused_naming_the_shapes():
     assert "one_hot(y) would give" in refused("one_hot(y)", values={"y": np.array([0, 10**8])}, grads={}).message
 
 
-def test_the_limit_grows_to_the_networks_own_tensors():
-    x = np.ones((30_000_000,), np.float32)
-    assert evaluate("x * 2", {"x": x}, {}, dtype=np.float32).shape == x.shape
-    assert "would give" in refused("x[:2, None] * x", values={"x": x}, grads={}).message
+def test_the_limit_grows_to_the_networks_own_tensors(monkeypatch):
+    monkeypatch.setattr(ops, "MAX_ELEMENTS", 100)
+    x = np.ones(300)
+    assert evaluate("x * 2", {"x": x}, {}).shape == x.shape
+    e = refused("x[:2, None] * x", values={"x": x}, grads={})
+    assert e.message == "x[:2, None] * x would give a 2×300 matrix (600 numbers), more than the 300 allowed"
 
 
-def test_matmul_work_is_budgeted():
-    x = np.ones((1000, 1000))
-    assert "too many to work out here" in refused(" @ ".join(["x"] * 8), values={"x": x}, grads={}).message
+def test_matmul_work_is_budgeted(monkeypatch):
+    monkeypatch.setattr(ops, "MAX_MATMUL", 10_000)
+    x = np.ones((20, 20))
+    assert evaluate("x @ x", {"x": x}, {}).shape == (20, 20)  # 8 000 multiply-adds
+    e = refused("x @ x @ x", values={"x": x}, grads={})
+    assert e.message == "x @ x @ x needs more than 10,000 multiplications in all, too many to work out here"
+    assert e.offset == 6
+
+
+def test_a_long_line_of_big_steps_is_stopped(monkeypatch):
+    monkeypatch.setattr(ops, "MAX_ELEMENTS", 100)
+    x = np.ones(100)
+    assert "works through more than 2,500 numbers in all" in refused(" + ".join(["x"] * 30), values={"x": x}, grads={}).message
 
 
 # --- security: hostile lines in a child process with a memory ceiling ----------------------------------------
