@@ -51,9 +51,10 @@ def prints(net: Network, grad: str) -> list[str]:
 
 
 def function_source(name: str) -> str:
-    """The source of one of the core's lesson functions, as the script defines it."""
-    module = losses if hasattr(losses, name) else layers
-    return textwrap.dedent(inspect.getsource(getattr(module, name))).strip() + "\n"
+    """The source of one of the core's lesson functions, defined under its lesson name ``name``."""
+    function = getattr(losses if hasattr(losses, name) else layers, name)
+    source = textwrap.dedent(inspect.getsource(function)).strip() + "\n"
+    return source.replace(f"def {function.__name__}(", f"def {name}(", 1)
 
 
 def numpy_functions(net: Network) -> list[str]:

@@ -32,7 +32,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import palette
 from ui.commands import Editor
-from ui.signals import signals_blocked
+from ui.signals import follow, signals_blocked
 
 SLIDER_STEPS_PER_DECADE = 4
 
@@ -143,7 +143,7 @@ class Inspector(QWidget):
         self.last_nudge.setWordWrap(True)
         layout.addWidget(self.last_nudge)
         layout.addStretch(1)
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.refresh()
 
     def _field(self, name: str) -> QLabel:
@@ -167,9 +167,6 @@ class Inspector(QWidget):
             self.epsilon.setValue(eps)
         with signals_blocked(self.slider):
             self.slider.setValue(round(math.log10(eps) * SLIDER_STEPS_PER_DECADE))
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "eps":

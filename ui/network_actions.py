@@ -30,6 +30,7 @@ from gradlab.session import Session
 from gradlab.sheet import Change
 from ui.commands import Editor
 from ui.new_network_dialog import NewNetworkDialog
+from ui.signals import follow
 
 LoadNetwork = Callable[[Network, Path | None, str], bool]
 
@@ -77,7 +78,7 @@ class NetworkActions(QObject):
                 self._groups[-1].append(action)
         self.randomise_action = self._action("&Randomise weights (Kaiming)", "randomise-weights", self.randomise)
         self.randomise_action.setStatusTip("New weights, normal with standard deviation sqrt(2 / inputs); the biases stay")
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self._update()
 
     def fill_menus(self, edit: QMenu, network: QMenu) -> None:
@@ -155,9 +156,6 @@ class NetworkActions(QObject):
         return reshape.add_layer(net, p.layer, width, activation), f"add layer {p.layer + 1} ({width} units) after {where}"
 
     # -- following the selection ------------------------------------------------------------
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("selected", "network"):  # a new network starts with nothing selected
