@@ -1,6 +1,6 @@
 """Finite differences: nudge one cell by ε and watch the loss move.
 
-This is the forum thread's spreadsheet done properly.  For a cell θ of ``x``, a
+This is the learner's spreadsheet of ``docs/lesson.md`` (question 7) done properly.  For a cell θ of ``x``, a
 ``w`` or a ``b``, the loss is recomputed with θ + ε (and θ - ε), and the
 quotients
 
@@ -221,7 +221,7 @@ def _row_after(p: Pass, patch: Patch, name: str, b: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Nudge:
-    """Everything the thread's spreadsheet recorded about one nudge, and the answer it was after."""
+    """Everything the learner's spreadsheet (``docs/lesson.md``) recorded about one nudge, and the answer it was after."""
 
     tensor: str
     index: tuple[int, ...]

@@ -1,4 +1,5 @@
-"""The Jacobian of one layer at one output cell, with the learner's numbers: the thread's explanation.
+"""The Jacobian of one layer at one output cell, with the learner's numbers:
+the explanation learners ask for (``docs/lesson.md``, question 8).
 
 For ``f = inp @ w + b`` and an output cell ``f[b,j]``:
 

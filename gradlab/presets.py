@@ -5,7 +5,7 @@
 - ``mazur``: Matt Mazur's "A Step by Step Backpropagation Example", 2-2-2
   sigmoid with ½ Σ (target - out)²; its total error is 0.298371109, its
   ∂E/∂w5 (our ``w2[0,0]``) 0.082167041 and its ∂E/∂w1 (our ``w1[0,0]``) 0.000438568.
-- ``neuron``: one linear unit, the thread's f = w·x + b, on a batch of three.
+- ``neuron``: one linear unit, f = w·x + b (``docs/lesson.md``), on a batch of three.
 - ``classifier``: lin → relu → lin, then softmax and cross-entropy over three classes.
 """
 

@@ -1,6 +1,6 @@
 """A watched cell: nudge any cell and watch any computed value move, not only the loss.
 
-The thread's spreadsheet nudged ``x`` and recorded how ``g`` moved, not a loss.
+The learner's spreadsheet (``docs/lesson.md``, question 7) nudged ``x`` and recorded how ``g`` moved, not a loss.
 Here the watched value is the loss (the default), one row's share of it
 (``loss[b]``: the row's term divided by the loss's divisor, so that the shares
 add up to the loss), or a computed cell: an activation ``l1[b,j]`` or an output

@@ -1,6 +1,6 @@
 """The inspector: one cell of ``x``, a ``w`` or a ``b``, nudged by ±ε, against the backward formulas.
 
-It shows what the thread's spreadsheet recorded (the value, the step, the
+It shows what the learner's spreadsheet of ``docs/lesson.md`` recorded (the value, the step, the
 loss before and after, ΔL and ΔL/Δε) next to what the backward pass says (the
 analytic gradient), and whether they agree.  The numbers come from the core's
 ``Nudge`` for the session's inspected cell and ε; this widget only lays them
@@ -229,7 +229,7 @@ class Inspector(QWidget):
         self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
 
     def show_last_nudge(self) -> None:
-        """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""
+        """Say what the last applied nudge did, as the learner's spreadsheet recorded it."""
         record = self.session.last_nudge
         if record is None:
             return

@@ -11,6 +11,7 @@ import pytest
 from gradlab import PRESETS, preset, random_network, run
 from gradlab.code_export import exact_values, numpy_script, torch_script
 from gradlab.layers import Tanh
+from tests.script_runner import printed, run_scripts
 
 DTYPES = ["float64", "float32"]
 RANDOM = {  # between them: every activation, every loss with both reductions, and a batch (with a seed)
@@ -42,15 +43,25 @@ NETWORKS = [*PRESETS, *RANDOM, "odd"]
 
 def run_script(tmp_path, text):
     """Run ``text`` as its own Python program; return what it printed, ``{"loss": …, "x.g": […], …}``."""
-    path = tmp_path / "script.py"
-    path.write_text(text, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    printed = {}
-    for line in done.stdout.splitlines():
-        name, _, value = line.partition(" = ")
-        printed[name] = ast.literal_eval(value)
-    return printed
+    return printed(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def printed_by(tmp_path_factory):
+    """What every NumPy script (and, where torch is installed, every PyTorch script) of this module's
+    networks printed, all run in one interpreter: ``printed_by[flavour, kind, dtype]``."""
+    writers = {"numpy": numpy_script}
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        writers["torch"] = torch_script
+    scripts = {(flavour, kind, dtype): write(network(kind, dtype))
+               for flavour, write in writers.items() for kind in NETWORKS for dtype in DTYPES}
+    return run_scripts(tmp_path_factory.mktemp("scripts"), scripts)
 
 
 def imports(text):
@@ -61,11 +72,11 @@ def imports(text):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", NETWORKS)
-def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(tmp_path, kind, dtype):
+def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(printed_by, kind, dtype):
     net = network(kind, dtype)
-    text = numpy_script(net)
-    assert imports(text) == {"numpy"}
-    printed = run_script(tmp_path, text)
+    assert imports(numpy_script(net)) == {"numpy"}
+    printed = printed_by["numpy", kind, dtype]
+    assert isinstance(printed, dict), printed
     p = run(net)
     assert list(printed) == ["loss", *(f"{name}.g" for name in net.inputs())]
     assert printed["loss"] == float(p.loss)
@@ -76,10 +87,11 @@ def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(tmp_path, k
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", NETWORKS)
-def test_torch_script_agrees_with_the_app(tmp_path, kind, dtype):
+def test_torch_script_agrees_with_the_app(printed_by, kind, dtype):
     pytest.importorskip("torch")
     net = network(kind, dtype)
-    printed = run_script(tmp_path, torch_script(net))
+    printed = printed_by["torch", kind, dtype]
+    assert isinstance(printed, dict), printed
     p, rtol = run(net), 1e-10 if dtype == "float64" else 1e-4
     np.testing.assert_allclose(printed["loss"], float(p.loss), rtol=rtol)
     for name in net.inputs():
