@@ -158,12 +158,12 @@ def forward(net: Network) -> Pass:
 
 @dataclass(frozen=True)
 class Step:
-    """One call of the backward pass, as the lesson writes it, and the code that runs it."""
+    """One call of the backward pass (or one update after it), as the lesson writes it, and the code that runs it."""
 
-    call: str  # e.g. "lin_grad(l2, out, w2, b2)"
+    call: str  # e.g. "lin_grad(l2, out, w2, b2)", or "w2 -= lr * w2.g"
     code: tuple[str, ...]  # the lines it runs, lesson style
     reads: tuple[str, ...]  # values and gradients it reads ("out.g" is a gradient)
-    writes: tuple[str, ...]  # the gradients it writes
+    writes: tuple[str, ...]  # the gradients it writes; an update writes its parameter ("w2")
     run: Callable[[Pass], None] = field(compare=False, repr=False)
 
 

@@ -68,8 +68,9 @@ def update(net: Network, p: Pass, lr: float, frozen: Iterable[str] | None = None
     out = net.copy()
     out.frozen = held
     params = out.parameters()
-    for name in out.trainable():
-        descend(params[name], p.grads[name], lr)
+    with np.errstate(over="ignore", invalid="ignore"):  # a step too large gives inf: the caller sees it, numpy need not say so
+        for name in out.trainable():
+            descend(params[name], p.grads[name], lr)
     return out
 
 
@@ -177,6 +178,12 @@ def train(
     held = net.frozen if frozen is None else frozen_names(net, frozen)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"progress is reported every whole number of steps from 1 up, not every {every!r}")
+    with np.errstate(all="ignore"):  # numbers that overflow are found and reported by the guard, not by numpy
+        return _train(net, lr, steps, held, progress, cancelled, watch, every)
+
+
+def _train(net: Network, lr: float, steps: int, held: frozenset[str], progress: Callable[[int, int, float], object] | None,
+           cancelled: Callable[[], bool] | None, watch: Iterable[Cell], every: int) -> Training:
     run = _Descent(net, held)
     watched = _watch(run.net, watch, steps)
     losses = np.empty(steps + 1, dtype=net.dtype)
