@@ -11,7 +11,8 @@ scenario (atomically).  ``--freeze`` names the parameters to leave alone
 Exit status 0 when every step ran, 1 when a step would have made a number
 infinite or nan (training keeps the last finite state, which ``--json`` and
 ``--out`` still give, and says why on stderr), 2 when the input is bad, with
-one sentence on stderr.  Nothing here imports Qt.
+one sentence on stderr, 130 when interrupted (Ctrl+C) before the end.
+Nothing here imports Qt.
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     except (BadInput, ScenarioError) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
-    result = train(net, lr, steps, frozen=frozen)
+    try:
+        result = train(net, lr, steps, frozen=frozen)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was printed or saved", file=sys.stderr)
+        return 130
     if args.out:
         try:
             save(result.net, args.out)

@@ -159,3 +159,17 @@ def test_the_command_never_mentions_qt():
 
     source = Path(gradlab.cli.train.__file__).read_text()
     assert "PySide6" not in source and "pyqtgraph" not in source and "from ui" not in source
+
+
+def test_ctrl_c_is_one_sentence_and_saves_nothing(tmp_path, capsys, monkeypatch):
+    import gradlab.cli.train as command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "train", interrupted)
+    out = tmp_path / "never.json"
+    assert command.main(["--preset", "mazur", "--lr", "0.5", "--steps", "10", "--out", str(out)]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "gradlab train: interrupted; nothing was printed or saved\n"
+    assert not out.exists()
