@@ -4,7 +4,10 @@
      "x": [[0.05, 0.10]], "y": [[0.01, 0.99]],
      "layers": [{"type": "linear", "w": [[0.15, 0.25], [0.20, 0.30]], "b": [0.35, 0.35]},
                 {"type": "sigmoid"}, …],
-     "loss": "half_sse", "reduction": "mean", "dtype": "float64"}
+     "loss": "half_sse", "reduction": "mean", "dtype": "float64",
+     "frozen": ["b1", "b2"]}
+
+``frozen`` (optional) names the parameters gradient descent leaves alone.
 
 Loading checks everything before it builds anything, and a file that is wrong
 in any way raises ``ScenarioError`` with one sentence naming the field and
@@ -26,12 +29,12 @@ from gradlab.atomic import write_text_atomically
 from gradlab.errors import ScenarioError
 from gradlab.layers import LAYER_KINDS, Layer, Linear, activation
 from gradlab.losses import LOSSES, REDUCTIONS
-from gradlab.network import Network
+from gradlab.network import Network, frozen_names
 from gradlab.text import exact_values
 
 VERSION = 1
 DTYPES = ("float64", "float32")
-FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype")
+FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "frozen")
 MAX_BYTES = 256 * 2**20  # far above any network a person edits by hand
 MAX_CELLS = 20_000_000
 
@@ -113,6 +116,7 @@ def from_dict(data: Any) -> Network:
     if cells > MAX_CELLS:
         raise ScenarioError(f"the scenario has {cells:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
     net = Network(x, y, layers, loss, reduction, data.get("title", ""), data.get("notes", ""))
+    net.frozen = _frozen(data.get("frozen", []), net)
     limit = np.finfo(dtype).max
     for name, a in {"x": x, "y": y, **net.parameters()}.items():
         if a.dtype.kind == "f" and (np.abs(a) > limit).any():
@@ -154,6 +158,21 @@ def _layers(value: Any, n_in: int) -> list[Layer]:
     if k_linear == 0:
         raise ScenarioError("layers needs at least one linear layer: without one there is nothing to learn")
     return layers
+
+
+def _frozen(value: Any, net: Network) -> frozenset[str]:
+    """The optional list of frozen parameters: names of the network's own, each once."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ScenarioError('frozen must be a list of parameter names, such as ["b1", "b2"]')
+    seen: set[str] = set()
+    for name in value:
+        if name in seen:
+            raise ScenarioError(f"frozen names {json.dumps(name)[:40]} twice")
+        seen.add(name)
+    try:
+        return frozen_names(net, value)
+    except ValueError as e:
+        raise ScenarioError(f"frozen: {e}") from None
 
 
 def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
@@ -225,7 +244,14 @@ def to_dict(net: Network) -> dict:
         "gradlab": VERSION, "title": net.title, "notes": net.notes,
         "x": _numbers(net.x), "y": _numbers(y), "layers": layers,
         "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name,
+        **_frozen_field(net),
     }
+
+
+def _frozen_field(net: Network) -> dict[str, list[str]]:
+    """``{"frozen": [...]}`` in layer order, or nothing when no parameter is frozen (as older files have it)."""
+    frozen = [name for name in net.parameters() if name in net.frozen]
+    return {"frozen": frozen} if frozen else {}
 
 
 def dumps(net: Network) -> str:
