@@ -9,14 +9,18 @@ screen, hides the menu bar and zooms in by half as much again.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import math
+
+from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from ui.preferences import Preferences
 
 ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 0.6, 4.0, 1.15
-PRESENTATION_ZOOM = 1.5
+PRESENTATION_ZOOM = 1.5  # the most presentation mode zooms in, beyond the user's zoom, on a screen of 1920 px
+PRESENTATION_MAX = 3.0  # … and on a 4K one
+CONTENT_MARGIN = 40  # px around the content (frames, a scroll bar)
 THEMES = {
     # window, base, text, button, highlight, highlighted text: high contrast either way
     "light": ("#F4F4F4", "#FFFFFF", "#000000", "#E6E6E6", "#0072B2", "#FFFFFF"),
@@ -33,9 +37,10 @@ class Appearance(QObject):
     theme_changed = Signal(str)
     presentation_changed = Signal(bool, bool)  # on, and whether to go full screen
 
-    def __init__(self, root: QWidget, preferences: Preferences):
+    def __init__(self, root: QWidget, preferences: Preferences, content: QWidget | None = None):
         super().__init__(root)
         self.root = root
+        self.content = content  # what presentation mode tries to show whole (the sheet), if the screen allows
         self.preferences = preferences
         self.base_point_size = QApplication.font().pointSizeF()
         self.zoom = 1.0
@@ -93,13 +98,18 @@ class Appearance(QObject):
     # -- presentation mode -----------------------------------------------------------
 
     def set_presentation(self, on: bool, full_screen: bool = True) -> None:
-        """Enter or leave presentation mode (``full_screen=False`` keeps the window's size: for slides)."""
+        """Enter or leave presentation mode (``full_screen=False`` keeps the window's size: for slides).
+
+        The zoom is the largest that lets the window fit the screen and, where the screen is wide enough,
+        shows the whole width of the sheet; never more than ``PRESENTATION_MAX`` times the user's zoom."""
         if on == (self._before_presentation is not None):
             return
         if on:
             self._before_presentation = self.zoom
             self.presentation_changed.emit(True, full_screen)
-            self.set_zoom(self.zoom * PRESENTATION_ZOOM)
+            screen = self.root.screen()
+            available = screen.geometry().size() if full_screen and screen is not None else self.root.size()
+            self.zoom_to_fit(available)
         else:
             zoom, self._before_presentation = self._before_presentation, None
             self.presentation_changed.emit(False, full_screen)
@@ -107,6 +117,24 @@ class Appearance(QObject):
         self._leave.setEnabled(on)
         if self.presentation_action.isChecked() != on:
             self.presentation_action.setChecked(on)
+
+    def zoom_to_fit(self, available: QSize) -> None:
+        """Zoom as far as the window still fits ``available`` (and the content's width, if it can at all)."""
+        start = self.zoom
+        window = self.root.minimumSizeHint()
+        fits_window = start * min(available.width() / max(window.width(), 1), available.height() / max(window.height(), 1))
+        fits_content = math.inf
+        if self.content is not None:
+            fits_content = start * (available.width() - CONTENT_MARGIN) / max(self.content.sizeHint().width(), 1)
+        limit = start * (PRESENTATION_MAX if available.width() >= 3000 else PRESENTATION_ZOOM)
+        zoom = min(limit, fits_window, max(start, fits_content))
+        self.set_zoom(math.floor(zoom * 20) / 20)  # a step of 0.05: the same screen always gets the same zoom
+        while self.zoom > ZOOM_MIN and not self._fits(available):  # the estimate assumed the window grows with the zoom
+            self.set_zoom(self.zoom - 0.05)
+
+    def _fits(self, available: QSize) -> bool:
+        window = self.root.minimumSizeHint()
+        return window.width() <= available.width() and window.height() <= available.height()
 
     # -- themes ----------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from ui.signals import follow
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot")
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
 LOSS_POINTS = 101
-PLOT_MIN_WIDTH = 180  # three side by side still fit a 1280-wide window beside the inspector and formulas
+PLOT_MIN_WIDTH = 150  # three side by side still fit beside the inspector on an 800-wide screen
 _PEN_WIDTH = 2.0  # at font scale 1
 _SYMBOL_SIZE = 6.0
 _TICK_PT, _LABEL_PT, _TITLE_PT = 8.0, 9.0, 10.0

@@ -128,10 +128,12 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
     window.show()
     window.appearance.set_theme(args.theme)
     window.appearance.set_zoom(args.zoom)
-    if args.presentation:
-        window.appearance.set_presentation(True, full_screen=False)
     window.resize(*size)
     QApplication.processEvents()
+    if args.presentation:
+        window.appearance.set_presentation(True, full_screen=False)
+        window.resize(*size)
+        QApplication.processEvents()
     window.fit_panels()
     QApplication.processEvents()
     if not window.grab().save(path, "PNG"):

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
+from ui.elided_label import ElidedLabel
 from ui.signals import follow
 
 BIG = 1.8  # the loss, against the text around it
 
 
 class LossDisplay(QWidget):
-    """``L = 0.52648425`` with how it was reduced; the label named ``loss`` holds the number alone."""
+    """``L = 0.52648425`` over how it was reduced; the label named ``loss`` holds the number alone.
+
+    The number's label is as wide as the widest number it can show, so an edit never moves anything."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
+        self.setObjectName("loss-display")
         self.session, self.sheet = session, session.sheet
         self.value = QLabel(objectName="loss")
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.caption = QLabel(objectName="loss-caption")
+        self.value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.caption = ElidedLabel(objectName="loss-caption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
         name = QLabel("L =")
         self.big = [name, self.value]
-        layout = QHBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
-        layout.addWidget(self.caption)
-        layout.addWidget(name)
-        layout.addWidget(self.value)
+        layout.setHorizontalSpacing(6)
+        layout.setVerticalSpacing(0)
+        layout.addWidget(name, 0, 0)
+        layout.addWidget(self.value, 0, 1)
+        layout.addWidget(self.caption, 1, 0, 1, 2)
         self._size_big_labels()
         follow(session, self, self._on_change)
         self.refresh()
@@ -47,6 +55,7 @@ class LossDisplay(QWidget):
             font.setPointSizeF(font.pointSizeF() * BIG)
             font.setBold(True)
             label.setFont(font)
+        self.value.setFixedWidth(self.value.fontMetrics().horizontalAdvance("−8.8888888e−188") + 4)
 
     def refresh(self) -> None:
         net, loss = self.sheet.net, self.sheet.p.loss
@@ -55,3 +64,4 @@ class LossDisplay(QWidget):
         out = self.sheet.p.values["out"]
         divisor = net.loss_kind.divisor(out.shape, net.reduction)
         self.caption.setText(f"{net.loss}, {divisor.caption}, {net.dtype.name}")
+        self.setAccessibleName(f"loss {self.value.text()}, {self.caption.text()}")

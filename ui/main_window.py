@@ -1,10 +1,13 @@
 """The main window: it builds the parts, places them, and connects their messages; it holds no maths and no state.
 
-    ┌ toolbar: preset · open · save · undo/redo · reduction · dtype ·············· L = … ┐
-    │ stepper: Backward: Reset ◀ Back Step ▶ Play                                          │
+    ┌ toolbar: preset · open · save · undo/redo · reduction · dtype ──────────────────────┐
+    │ Backward: Reset ◀ Back Step ▶ Play  step 2 of 4: …                 L = 0.52648425  │
     │ the sheet: every grid, in the order the data flows                                  │
-    ├ inspector ──────────┬ charts ──────────────────────────────┬ backward pass ────────┤
-    └ status bar: what just happened, or why an edit was refused ─────────────────────────┘
+    ├ inspector ──────────┬ [charts | …] tabs ──────────────────┬ backward pass (if room) ┤
+    └ status bar: what just happened, or why an edit was refused · the legend ────────────┘
+
+The loss has a place of its own, beside the stepper, never in a toolbar's overflow menu; the
+panels under the sheet turn into tabs when the window is narrow (``ui.panel_area``).
 
 Every view is handed the ``Session`` it shows (and the ``Editor`` when it edits) and follows
 its changes itself; the helpers (files, network, appearance) are handed what they act on and
@@ -19,14 +22,17 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QScrollArea,
-    QSizePolicy,
     QSplitter,
     QToolBar,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from gradlab import reshape
 from gradlab.network import Network
@@ -37,15 +43,38 @@ from ui import palette
 from ui.appearance import Appearance
 from ui.charts import NudgeCharts
 from ui.commands import Editor
+from ui.elided_label import ElidedLabel
 from ui.file_actions import FileActions, dropped_scenario
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
+from ui.panel_area import PanelArea
 from ui.preferences import Preferences
 from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
+
+
+class StackButton(QToolButton):
+    """A toolbar button for Undo or Redo that always says just that: the step it would undo ("Undo open
+    week3_with_a_long_name.json") is in its tooltip, so the toolbar never shifts as the text changes."""
+
+    def __init__(self, action: QAction):
+        super().__init__()
+        self.setText(action.text().split(" ", 1)[0])
+        self.setObjectName(f"toolbar-{self.text().lower()}")
+        self.setAccessibleName(self.text())
+        self.clicked.connect(action.trigger)
+        action.changed.connect(lambda: self._follow(action))
+        self._follow(action)
+
+    def _follow(self, action: QAction) -> None:
+        if not (isValid(self) and isValid(action)):  # the window is being torn down
+            return
+        self.setEnabled(action.isEnabled())
+        self.setToolTip(action.text())
+        self.setAccessibleDescription(action.text())
 
 
 class MainWindow(QMainWindow):
@@ -72,11 +101,11 @@ class MainWindow(QMainWindow):
         # the helpers, each handed what it acts on
         self.files = FileActions(self.session, self.editor, self.preferences, self)
         self.network_actions = NetworkActions(self.session, self.editor, self.files.load_network, self)
-        self.appearance = Appearance(self, self.preferences)
+        self.appearance = Appearance(self, self.preferences, content=self.sheet_view)
 
         self._place_views()
         self._build_menus_and_toolbar()
-        self.status_message = QLabel(objectName="status-message")
+        self.status_message = ElidedLabel(objectName="status-message")
         self.statusBar().addWidget(self.status_message, 1)
         self._build_legend()
         self._connect()
@@ -97,15 +126,30 @@ class MainWindow(QMainWindow):
         inspector_scroll.setWidgetResizable(True)
         inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panels = PanelArea()
+        self.panels.add(self.charts, "Nudge charts")
+        self.panels.add(self.formula, "Backward pass", companion=True)
         self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
-        for widget in (inspector_scroll, self.charts, self.formula):
+        self.bottom_splitter.setChildrenCollapsible(False)
+        for widget in (inspector_scroll, self.panels):
             self.bottom_splitter.addWidget(widget)
         self.bottom_splitter.setStretchFactor(1, 1)
         self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main-splitter")
         self.main_splitter.addWidget(scroll)
         self.main_splitter.addWidget(self.bottom_splitter)
         self.main_splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(self.main_splitter)
+        header = QWidget(objectName="header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.addWidget(self.stepper, 1)
+        row.addWidget(self.loss_display)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(header)
+        column.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
 
     def _build_menus_and_toolbar(self) -> None:
         self.quit_action = QAction("&Quit", self)
@@ -137,7 +181,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
         self.preset_box = self._choice(bar, "Preset", "preset", list(PRESETS), "Load a built-in network",
                                        self.load_preset)
-        bar.addActions([self.files.open_action, self.files.save_action, self.undo_action, self.redo_action])
+        bar.addActions([self.files.open_action, self.files.save_action])
+        for action in (self.undo_action, self.redo_action):  # a fixed width: the step's name is in the tooltip
+            bar.addWidget(StackButton(action))
         bar.addSeparator()
         self.reduction_box = self._choice(bar, "Loss over the batch", "reduction", ["mean", "sum"],
                                           "Average the loss over the batch, or sum it: watch every gradient scale",
@@ -145,15 +191,6 @@ class MainWindow(QMainWindow):
         self.dtype_box = self._choice(bar, "Precision", "dtype", ["float64", "float32"],
                                       "Compute in float64 or float32: float32 shows round-off in the charts",
                                       self.set_dtype)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        bar.addWidget(self.loss_display)
-        self.addToolBarBreak()
-        step_bar = QToolBar("Backward pass", objectName="stepper-bar")
-        step_bar.setMovable(False)
-        step_bar.addWidget(self.stepper)
-        self.addToolBar(step_bar)
         self._sync_controls()
 
     def _choice(self, bar: QToolBar, label: str, name: str, items: list[str], tip: str, chosen) -> QComboBox:
@@ -169,9 +206,12 @@ class MainWindow(QMainWindow):
     def _build_legend(self) -> None:
         legend = QLabel(objectName="influence-legend")
         legend.setText(
-            f"  Inspected cell <span style='background:{palette.SOURCE}'>&nbsp;■&nbsp;</span> "
-            f"moves <span style='background:{palette.INFLUENCED}; color:white'>&nbsp;■&nbsp;</span> "
-            "reaches but can't move (a ReLU is off) <span style='background:#DDDDDD'>&nbsp;////&nbsp;</span>")
+            f"<span style='background:{palette.SOURCE}; color:black'>&nbsp;<b><u>0.3</u></b>&nbsp;</span> inspected "
+            f"<span style='background:{palette.INFLUENCED}; color:black'>&nbsp;<u>0.7</u>&nbsp;</span> moves "
+            "<span style='background:#DDDDDD; color:black'>&nbsp;<i>0.0</i>&nbsp;</span> blocked")
+        legend.setToolTip("The inspected cell is yellow, bold and underlined. The cells it moves are green and "
+                          "underlined. The cells it reaches but cannot move, because a derivative on the way is 0 "
+                          "(a ReLU that is off, a saturated sigmoid), are hatched grey and italic.")
         self.statusBar().addPermanentWidget(legend)
 
     def _connect(self) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, 
 
 from gradlab.session import Session
 from gradlab.sheet import Change
+from ui.elided_label import ElidedLabel
 from ui.signals import follow
 
 
@@ -37,7 +38,7 @@ class Stepper(QWidget):
         self.speed.setSuffix(" s")
         self.speed.setToolTip("Seconds per step while playing")
         self.speed.valueChanged.connect(lambda seconds: self.timer.setInterval(int(seconds * 1000)))
-        self.label = QLabel(objectName="step-label")
+        self.label = ElidedLabel(objectName="step-label")
         self.timer = QTimer(self, interval=2000)
         self.timer.timeout.connect(self._tick)
 
@@ -45,9 +46,9 @@ class Stepper(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("<b>Backward:</b>"))
         for w in (self.reset_button, self.back_button, self.forward_button, self.play_button, self.speed,
-                  self.done_button, self.label):
+                  self.done_button):
             layout.addWidget(w)
-        layout.addStretch(1)
+        layout.addWidget(self.label, 1)
         follow(session, self, self._on_change)
         self.refresh()
 

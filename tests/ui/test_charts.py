@@ -37,7 +37,7 @@ def test_three_named_plots_side_by_side(qtbot):
     charts = make_charts(qtbot)
     for name in PLOT_NAMES:
         plot = charts.findChild(pg.PlotWidget, name)
-        assert plot is charts.plots[name] and plot.minimumWidth() == PLOT_MIN_WIDTH == 180
+        assert plot is charts.plots[name] and plot.minimumWidth() == PLOT_MIN_WIDTH == 150
         assert plot.getPlotItem().titleLabel.text and plot.getPlotItem().legend is not None
     assert charts.plots["fd-plot"].getPlotItem().getAxis("bottom").logMode
     error_item = charts.plots["error-plot"].getPlotItem()

@@ -1,0 +1,99 @@
+"""The panels under the sheet: side by side when the window is wide, as tabs when it is not.
+
+Charts, the backward pass, training, the learner's own lines: a projector at
+1024 × 768 has room for one at a time beside the inspector, a 1920-wide
+screen for two.  ``PanelArea`` keeps every panel in a tab widget and, when its
+width allows, lifts the *companion* panel (the backward pass) out to stand
+beside the tabs; it puts it back before the area gets too narrow for both.
+The switch has some slack, so a width near the threshold does not flip it back
+and forth.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+SLACK = 40  # px of hysteresis between lifting the companion out and putting it back
+
+
+class PanelArea(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("panel-area")
+        self.tabs = QTabWidget(objectName="panel-tabs")
+        self.tabs.setDocumentMode(True)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="panel-splitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self._companion: tuple[QWidget, str] | None = None
+        self._beside = False
+
+    def add(self, widget: QWidget, title: str, companion: bool = False) -> None:
+        """Add a panel as a tab; the ``companion`` panel stands beside the tabs when there is room."""
+        self.tabs.addTab(widget, title)
+        if companion:
+            self._companion = (widget, title)
+        # as narrow as the widest single panel (the layout would otherwise ask for both side by side)
+        self.setMinimumWidth(self.minimumSizeHint().width())
+        self._arrange(self.width())
+
+    @property
+    def beside(self) -> bool:
+        """Whether the companion panel stands beside the tabs (else it is one of them)."""
+        return self._beside
+
+    def show_panel(self, widget: QWidget) -> None:
+        """Bring a panel into view: its tab becomes current (the companion, when beside, is always in view)."""
+        index = self.tabs.indexOf(widget)
+        if index >= 0:
+            self.tabs.setCurrentIndex(index)
+
+    def _room_for_both(self) -> int:
+        if self._companion is None:
+            return 0
+        others = max((self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())
+                      if self.tabs.widget(i) is not self._companion[0]), default=0)
+        return others + self._companion[0].minimumSizeHint().width() + self.splitter.handleWidth() + 24
+
+    def _arrange(self, width: int) -> None:
+        if self._companion is None:
+            return
+        need = self._room_for_both()
+        if not self._beside and width >= need + SLACK:
+            self._lift_out()
+        elif self._beside and width < need:
+            self._put_back()
+
+    def _lift_out(self) -> None:
+        widget, _title = self._companion
+        current = self.tabs.currentWidget()
+        self.tabs.removeTab(self.tabs.indexOf(widget))
+        self.splitter.addWidget(widget)
+        widget.show()
+        if current is not widget and current is not None:
+            self.tabs.setCurrentWidget(current)
+        total = max(self.width(), 1)
+        side = max(widget.minimumSizeHint().width(), total // 3)
+        self.splitter.setSizes([total - side, side])
+        self._beside = True
+
+    def _put_back(self) -> None:
+        widget, title = self._companion
+        self.tabs.addTab(widget, title)
+        self._beside = False
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the widest single panel: the companion goes back into the tabs before it would not fit."""
+        hint = self.tabs.minimumSizeHint()
+        widths = [self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())]
+        if self._companion is not None:
+            widths.append(self._companion[0].minimumSizeHint().width())
+        return QSize(max([hint.width(), *widths]), hint.height())
+
+    def resizeEvent(self, event) -> None:
+        self._arrange(event.size().width())
+        super().resizeEvent(event)
