@@ -1,6 +1,7 @@
 """GradLab's commands from the shell, none of which imports Qt.
 
     gradlab check (FILE | --preset NAME) [options]     every gradient against finite differences
+    gradlab grade (FILE | --preset NAME) [options]     a learner's backward lines, right or wrong and why
 
 Each command is a module of this package with a ``main(argv) -> int`` that
 returns the exit status: 0 for success, 1 when the answer is "no" (a gradient
@@ -14,6 +15,7 @@ import sys
 
 COMMANDS = {  # name → (module, what it does)
     "check": ("gradlab.cli.check", "check every gradient of the backward pass against finite differences"),
+    "grade": ("gradlab.cli.grade", "grade a learner's backward lines against the true gradients"),
 }
 
 
