@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -137,5 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {args.file} could not be read again: {e}", file=sys.stderr)
         return 2
     result = grade(net, answers, true_inputs=args.true_inputs)
-    print(as_json(result) if args.json else text(net, result))
+    try:
+        print(as_json(result) if args.json else text(net, result), flush=True)
+    except BrokenPipeError:  # piped into head: the reader has all it wants, and the verdict still counts
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0 if result.ok else 1
