@@ -176,7 +176,7 @@ class _Grader:
             result = evaluate(expression, self.values, grads, self.net.dtype)
         except ExpressionError as e:
             message = e.message
-            if inherits and self.works(expression, true_grads):
+            if inherits and self.works(expression, true_grads) is not None:
                 message += f"; with the true {inherits[0]} this line works, so the shape of your {inherits[0]} is the problem"
             return Grade(t.name, expression, "refused", message, truth, error=e, inherits=inherits)
         cells = compare(result, truth, self.net.dtype)
@@ -192,6 +192,8 @@ class _Grader:
             message = "right" + (f", here and with {_listed([h.label for h in hidden])}" if hidden else "")
         elif right_here and failed is not None:
             verdict, message = "wrong", f"right here, but {self.when(failed)}: {failed.message}"
+        elif alone and failed is not None:
+            verdict, message = "wrong", f"with the true {inherits[0]} this line is right here, but {self.when(failed)}: {failed.message}"
         elif alone:
             verdict = "wrong"
             message = (f"this line is right, but it reads your {inherits[0]}, which is wrong, and passes the mistake on; "
@@ -201,7 +203,7 @@ class _Grader:
             message = diagnose(t, alone_result if alone_result is not None else result, self.net, self.p)
             if inherits:
                 message += f" (it also reads your {inherits[0]}, which is wrong)"
-        return Grade(t.name, expression, verdict, message, truth, result, cells, waiting_for=(), inherits=inherits,
+        return Grade(t.name, expression, verdict, message, truth, result, cells, inherits=inherits,
                      alone=alone, hidden=hidden)
 
     def reads(self, t: Target, expression: str) -> tuple[str, ...]:
@@ -273,7 +275,7 @@ def compare(result: np.ndarray, truth: np.ndarray, dtype: np.dtype) -> Cells | N
     worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(difference)), difference.shape)) if difference.size else ()
     if not difference.size:
         return Cells(match, difference, (), 0.0, 0.0)
-    return Cells(match, difference, worst, float(yours[worst]), float(right[worst]))
+    return Cells(match, difference, worst, float(yours[worst]) + 0.0, float(right[worst]) + 0.0)  # + 0.0: no −0
 
 
 def _array(result: np.ndarray | None) -> np.ndarray:

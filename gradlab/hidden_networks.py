@@ -42,7 +42,9 @@ class HiddenNetwork:
 
 
 def hidden_networks(net: Network) -> tuple[HiddenNetwork, ...]:
-    """The hidden tests for ``net``'s layout, built once per layout (they never change with its numbers)."""
+    """The hidden tests for ``net``'s layout, built once per layout (they never change with its numbers).
+
+    They are shared between calls: read them, never change them."""
     return _for_layout(layout(net))
 
 

@@ -290,6 +290,13 @@ def test_a_hard_coded_batch_size_is_caught():
     assert g.right_here and g.message.startswith("right here, but wrong when the batch has 1 row: your out.g is 4 times too small")
 
 
+def test_a_line_right_alone_but_not_on_a_hidden_network_says_so_after_a_wrong_one():
+    answers = reference_answers(LESSON) | {"out.g": "2. * (out - y)", "b1.g": "l1.g.squeeze().sum(0)"}
+    g = grade(LESSON, answers)["b1.g"]
+    assert g.alone and g.verdict == "wrong" and g.inherits == ("l1.g",)
+    assert g.message.startswith("with the true l1.g this line is right here, but wrong when the batch has 1 row: ")
+
+
 def test_a_line_that_cannot_be_worked_out_on_a_hidden_network():
     g = one_slip(LESSON, "x.g", "l1.g @ w1.t().view(4, 3)")
     assert g.right_here and g.verdict == "wrong"
