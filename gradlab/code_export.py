@@ -12,6 +12,13 @@ depend on GradLab at all.  Every line comes from the layer and loss definitions
 
 Both print ``loss = …`` and then one ``<name>.g = […]`` line per input, x, w1,
 b1, …, every number written so that reading it back gives the exact value.
+
+Given a learning rate (``numpy_script(net, lr=0.5)``), both go on to one step of
+gradient descent on every parameter not frozen (``net.frozen``): the lesson's
+``w -= lr * w.g`` in the NumPy script, ``torch.optim.SGD`` in the PyTorch one.
+Then they run the forward pass again and print ``<name> = […]`` for each
+updated parameter and ``loss after the step = …``: in the NumPy script the
+very bits of ``gradlab.train.train(net, lr, 1)``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import numpy as np
 from gradlab import layers, losses
 from gradlab.network import Network
 from gradlab.text import exact_values
+from gradlab.train import learning_rate
 
 
 def literal(a: np.ndarray) -> str:
@@ -51,9 +59,10 @@ def prints(net: Network, grad: str) -> list[str]:
 
 
 def function_source(name: str) -> str:
-    """The source of one of the core's lesson functions, as the script defines it."""
-    module = losses if hasattr(losses, name) else layers
-    return textwrap.dedent(inspect.getsource(getattr(module, name))).strip() + "\n"
+    """The source of one of the core's lesson functions, defined under its lesson name ``name``."""
+    function = getattr(losses if hasattr(losses, name) else layers, name)
+    source = textwrap.dedent(inspect.getsource(function)).strip() + "\n"
+    return source.replace(f"def {function.__name__}(", f"def {name}(", 1)
 
 
 def numpy_functions(net: Network) -> list[str]:
@@ -64,22 +73,49 @@ def numpy_functions(net: Network) -> list[str]:
     return names + [n for n in net.loss_kind.numpy_functions if n not in names]
 
 
-def numpy_script(net: Network) -> str:
-    """A numpy-only script that rebuilds ``net`` and prints the app's loss and gradients, bit for bit."""
+def update_lines(net: Network, lr: float, step: list[str]) -> list[str]:
+    """One step of gradient descent: the lines ``step`` that take it, between what it does and a
+    word on the parameters it leaves alone."""
+    frozen = [name for name in net.parameters() if name in net.frozen]
+    lines = ["", "# one step of gradient descent: w -= lr * w.g for every parameter not frozen", f"lr = {lr!r}", *step]
+    if frozen and not net.trainable():
+        lines.append("# every parameter is frozen: the step changes nothing")
+    elif frozen:
+        lines.append(f"# {', '.join(frozen)} {'is' if len(frozen) == 1 else 'are'} frozen: "
+                     f"{'it keeps its value' if len(frozen) == 1 else 'they keep their values'}")
+    return lines
+
+
+def after_update(net: Network, forward: list[str]) -> list[str]:
+    """The forward pass again, then the updated parameters and the loss after the step."""
+    lines = ["", "# forward again, for the loss after the step", *forward, ""]
+    lines += [f'print("{name} =", {name}.tolist())' for name in net.trainable()]
+    return [*lines, 'print("loss after the step =", loss.item())']
+
+
+def numpy_script(net: Network, lr: float | None = None) -> str:
+    """A numpy-only script that rebuilds ``net`` and prints the app's loss and gradients, bit for bit;
+    with ``lr``, it then takes one step of gradient descent and prints what ``train`` gives."""
+    lr = None if lr is None else learning_rate(lr)
     kind = net.loss_kind
     divisor = kind.divisor((net.batch, 1), net.reduction)  # its text does not depend on the sizes
-    lines = [header(net, "Run it: it prints the loss and every gradient the app shows, bit for bit."),
-             "import numpy as np", "", "", "\n\n".join(function_source(n) for n in numpy_functions(net)), ""]
+    how = "Run it: it prints the loss and every gradient the app shows, bit for bit"
+    how += "." if lr is None else f", then the parameters and the loss after one step with lr = {lr!r}."
+    lines = [header(net, how), "import numpy as np", "", "", "\n\n".join(function_source(n) for n in numpy_functions(net)), ""]
     for name, a in [("x", net.x), ("y", net.y), *net.parameters().items()]:
         dtype = f", dtype=np.{a.dtype.name}" if a.dtype.kind == "f" and a.dtype != np.float64 else ""
         lines.append(f"{name} = np.array({literal(a)}{dtype})")
     named = net.named_layers()
-    lines += ["", "# forward", *(layer.fill(layer.numpy_forward, names) for layer, names in named)]
-    lines += [f"n = {divisor.numpy}  # {divisor.why}", f"loss = {kind.name}_rows(out, y).sum() / n"]
+    forward = [*(layer.fill(layer.numpy_forward, names) for layer, names in named), f"loss = {kind.name}_rows(out, y).sum() / n"]
+    lines += ["", "# forward", *forward[:-1], f"n = {divisor.numpy}  # {divisor.why}", forward[-1]]
     lines += ["", "# backward: a_g is the lesson's a.g, the gradient of the loss with respect to a",
               f"out_g = {kind.name}_grad(out, y, n)",
               *(layer.fill(layer.numpy_backward, names) for layer, names in reversed(named))]
-    return "\n".join([*lines, *prints(net, "{name}_g")]) + "\n"
+    lines += prints(net, "{name}_g")
+    if lr is not None:
+        step = [f"{name} -= lr * {name}_g" for name in net.trainable()]
+        lines += [*update_lines(net, lr, step), *after_update(net, forward)]
+    return "\n".join(lines) + "\n"
 
 
 def torch_loss(net: Network) -> str:
@@ -90,14 +126,24 @@ def torch_loss(net: Network) -> str:
     return f'loss = F.{function}(out, y, reduction="{net.reduction}")'
 
 
-def torch_script(net: Network) -> str:
-    """A PyTorch script that rebuilds ``net`` and prints the loss and gradients autograd finds."""
+def torch_script(net: Network, lr: float | None = None) -> str:
+    """A PyTorch script that rebuilds ``net`` and prints the loss and gradients autograd finds; with
+    ``lr``, it then takes one step of ``torch.optim.SGD`` and prints the parameters and the loss after it."""
+    lr = None if lr is None else learning_rate(lr)
     how = "Run it: PyTorch's autograd finds the gradients; they should match the app's to rounding."
+    if lr is not None:
+        how = how[:-1] + f", and so should the step of SGD with lr = {lr!r}."
     lines = [header(net, how), "import torch", "import torch.nn.functional as F", ""]
     for name, a in [("x", net.x), ("y", net.y), *net.parameters().items()]:
         options = f", dtype=torch.{a.dtype.name}" if a.dtype.kind == "f" else ""
         options += ", requires_grad=True" if name != "y" else ""
         lines.append(f"{name} = torch.tensor({literal(a)}{options})")
-    lines += ["", *(layer.fill(layer.torch_forward, names) for layer, names in net.named_layers()), torch_loss(net),
-              "loss.backward()  # fills x.grad, w1.grad, …: the lesson's x.g, w1.g, …"]
-    return "\n".join([*lines, *prints(net, "{name}.grad")]) + "\n"
+    forward = [*(layer.fill(layer.torch_forward, names) for layer, names in net.named_layers()), torch_loss(net)]
+    lines += ["", *forward, "loss.backward()  # fills x.grad, w1.grad, …: the lesson's x.g, w1.g, …"]
+    lines += prints(net, "{name}.grad")
+    if lr is not None:
+        trainable = net.trainable()
+        step = [f"optimizer = torch.optim.SGD([{', '.join(trainable)}], lr=lr)  # plain SGD: w -= lr * w.grad",
+                "optimizer.step()"] if trainable else []
+        lines += [*update_lines(net, lr, step), *after_update(net, forward)]
+    return "\n".join(lines) + "\n"

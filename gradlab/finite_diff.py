@@ -1,6 +1,6 @@
 """Finite differences: nudge one cell by ε and watch the loss move.
 
-This is the forum thread's spreadsheet done properly.  For a cell θ of ``x``, a
+This is the learner's spreadsheet of ``docs/lesson.md`` (question 7) done properly.  For a cell θ of ``x``, a
 ``w`` or a ``b``, the loss is recomputed with θ + ε (and θ - ε), and the
 quotients
 
@@ -17,6 +17,12 @@ of ``l1`` alone; nudging ``x[b,i]`` moves batch row b alone.  The change is
 carried through the layers as a *patch*: the block of rows × columns of one
 tensor that moved, with its old and new values.  Many nudges (every cell of a
 tensor, or one cell at many ε) travel together along a leading probe axis.
+
+A computed cell (``l1[b,j]``, ``out[b,k]``) can be nudged too: a probe, not an
+edit.  Nothing upstream moves; the forward pass carries on from the nudged
+value, so ΔL/Δε measures ``l1.g[b,j]``, which is what the ``.g`` of an
+activation means.  And the change can be read off any computed cell, or one
+row's share of the loss, instead of the loss (``nudged_values``).
 """
 
 from __future__ import annotations
@@ -87,28 +93,47 @@ def nudged_losses(
     ReLU's input across 0 (a kink, where the derivative jumps).  ``columns`` keeps
     the columns read for ``p`` from one call to the next.
     """
+    return nudged_values(net, p, name, cells, eps, "loss", (), columns)
+
+
+def nudged_values(
+    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray, of: str, at: tuple[int, ...],
+    columns: Columns | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The watched value after adding ``eps[k]`` to cell ``cells[k]`` of tensor ``name``, for each k alone.
+
+    The watched value is ``of[at]``: the loss (``"loss"``, ``()``), one row's share
+    of it (``"loss"``, ``(b,)``), or a computed cell (``"l1"``, ``(b, j)``), which
+    must not lie upstream of ``name``.  Returns the values, the steps actually
+    taken, and whether each nudge moved a ReLU's input across 0 on its way there.
+    """
     columns = columns if columns is not None else Columns(p)
     eps = np.asarray(eps, net.dtype).reshape(-1)
     cells = np.asarray(cells, np.intp).reshape(len(eps), -1)
     old = p.values[name][tuple(cells.T)]
     step = (old + eps) - old
-    loss, kink = np.empty_like(eps), np.zeros(len(eps), bool)
+    value, kink = np.empty_like(eps), np.zeros(len(eps), bool)
     per_probe = max(net.batch, 1) * max(max(v.shape[-1] for v in p.values.values()), 1)
     chunk = max(1, _CHUNK_ELEMENTS // per_probe)
     for start in range(0, len(eps), chunk):
         part = slice(start, start + chunk)
         first, patch = _origin(net, columns, name, cells[part], old[part], step[part])
-        loss[part], kink[part] = _propagate(net, p, columns, first, patch)
-    return loss, step, kink
+        if of == "loss" and not at:
+            value[part], kink[part] = _propagate(net, p, columns, first, patch)
+        else:
+            value[part], kink[part] = _watch(net, p, columns, first, patch, of, at)
+    return value, step, kink
 
 
 def _origin(
     net: Network, columns: Columns, name: str, cells: np.ndarray, old: np.ndarray, step: np.ndarray
 ) -> tuple[int, Patch]:
     """The first patch a nudge makes, and the index of the first layer it still has to cross."""
-    if name == "x":  # x[b,i] moves one cell of layer 1's input
+    computed = net.activations()
+    if name == "x" or name in computed:  # x[b,i] moves one cell of layer 1's input; l1[b,j] one of layer 2's
         v = old[:, None, None]
-        return 0, Patch(cells[:, :1], cells[:, 1:], v, v + step[:, None, None])
+        first = 0 if name == "x" else computed.index(name) + 1
+        return first, Patch(cells[:, :1], cells[:, 1:], v, v + step[:, None, None])
     for k, wire in enumerate(net.wiring()):  # noqa: B007 (k and wire are used after the loop)
         if name in (wire.w, wire.b):
             break
@@ -126,18 +151,7 @@ def _origin(
 
 def _propagate(net: Network, p: Pass, columns: Columns, first: int, patch: Patch) -> tuple[np.ndarray, np.ndarray]:
     """Carry a patch through layers ``first…`` to the loss."""
-    kink = np.zeros(len(patch.new), bool)
-    for layer, wire in net.named_layers()[first:]:
-        if isinstance(layer, Linear):  # the change spreads along the rows it touches
-            w = layer.w[None] if patch.cols is None else layer.w[patch.cols]
-            delta = patch.new - patch.old
-            moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
-            old = Patch(patch.rows, None, patch.old, patch.old).block(columns, wire.out)
-            patch = Patch(patch.rows, None, old, old + moved)
-        else:  # an activation acts cell by cell
-            if layer.kinked:
-                kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
-            patch = Patch(patch.rows, patch.cols, patch.block(columns, wire.out), layer.forward(patch.new))
+    patch, kink = _cross(net, columns, first, len(net.layers), patch)
     n_out = p.values["out"].shape[1]
     if patch.cols is None or patch.cols.shape[1] == n_out:  # the block is whole rows (columns never repeat)
         out = patch.new
@@ -154,9 +168,60 @@ def _propagate(net: Network, p: Pass, columns: Columns, first: int, patch: Patch
     return total / losses.divisor(net.loss, p.values["out"].shape, net.reduction).n, kink
 
 
+def _cross(net: Network, columns: Columns, first: int, last: int, patch: Patch) -> tuple[Patch, np.ndarray]:
+    """Carry a patch through layers ``first…last-1``; also whether it moved a ReLU's input across 0."""
+    kink = np.zeros(len(patch.new), bool)
+    for layer, wire in net.named_layers()[first:last]:
+        if isinstance(layer, Linear):  # the change spreads along the rows it touches
+            w = layer.w[None] if patch.cols is None else layer.w[patch.cols]
+            delta = patch.new - patch.old
+            moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
+            old = Patch(patch.rows, None, patch.old, patch.old).block(columns, wire.out)
+            patch = Patch(patch.rows, None, old, old + moved)
+        else:  # an activation acts cell by cell
+            if layer.kinked:
+                kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
+            patch = Patch(patch.rows, patch.cols, patch.block(columns, wire.out), layer.forward(patch.new))
+    return patch, kink
+
+
+def _watch(
+    net: Network, p: Pass, columns: Columns, first: int, patch: Patch, of: str, at: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Carry a patch as far as the watched cell ``of[at]`` (or one row's share of the loss) and read it."""
+    computed = net.activations()
+    last = len(net.layers) if of == "loss" else computed.index(of) + 1
+    if first > last:
+        raise ValueError(f"a nudge that starts after {of} cannot move it")
+    patch, kink = _cross(net, columns, first, last, patch)
+    row = _row_after(p, patch, "out" if of == "loss" else of, at[0])
+    if of != "loss":
+        return row[:, at[1]], kink
+    y = net.y[at[0]:at[0] + 1]  # the row's own target, for every probe
+    share = losses.loss_rows(net.loss, row[:, None, :], y)[:, 0]
+    return share / losses.divisor(net.loss, p.values["out"].shape, net.reduction).n, kink
+
+
+def _row_after(p: Pass, patch: Patch, name: str, b: int) -> np.ndarray:
+    """Batch row ``b`` of tensor ``name`` as each probe's patch left it: probes × width."""
+    probes = len(patch.new)
+    row = np.array(np.broadcast_to(p.values[name][b], (probes, p.values[name].shape[1])))
+    if patch.rows is None:
+        hit, moved = np.ones(probes, bool), patch.new[:, b]
+    else:
+        match = patch.rows == b
+        hit, moved = match.any(1), patch.new[np.arange(probes), match.argmax(1)]
+    if patch.cols is None:
+        row[hit] = moved[hit]
+    else:  # the patch's columns of this row take their new values
+        took = np.flatnonzero(hit)
+        row[took[:, None], patch.cols[took]] = moved[took]
+    return row
+
+
 @dataclass(frozen=True)
 class Nudge:
-    """Everything the thread's spreadsheet recorded about one nudge, and the answer it was after."""
+    """Everything the learner's spreadsheet (``docs/lesson.md``) recorded about one nudge, and the answer it was after."""
 
     tensor: str
     index: tuple[int, ...]

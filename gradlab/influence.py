@@ -1,6 +1,6 @@
 """Influence: which downstream cells one cell of ``x``, a ``w`` or a ``b`` moves.
 
-The thread's "x[1] appears in f[1], f[2], … f[m]", for any cell of any network.
+"x[1] appears in f[1], f[2], … f[m]" (``docs/lesson.md``, question 3), for any cell of any network.
 A cell *moves* a downstream cell when the Jacobian entry between them is not
 zero.  It *reaches* it when some path of the network's wiring connects them;
 a reached cell that does not move is *blocked*: a local derivative on every

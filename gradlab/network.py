@@ -8,13 +8,15 @@ lesson's two-layer net is ``l1 = lin(x, w1, b1)``, ``l2 = relu(l1)``,
 
 ``run(net)`` does the forward pass, keeping every intermediate, then the
 hand-written backward pass: the steps of ``backward_steps(net)``, run in order,
-the very steps the stepper shows one at a time.
+the very steps the stepper shows one at a time.  After them come the steps of
+``update_steps(net, lr)``, one per parameter that is not frozen: the gradient
+put to use, ``w1 -= lr * w1.g``.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +34,7 @@ class Network:
     reduction: str = "mean"
     title: str = ""
     notes: str = ""
+    frozen: frozenset[str] = frozenset()  # parameters gradient descent leaves alone ("b1", …)
 
     @property
     def dtype(self) -> np.dtype:
@@ -109,7 +112,29 @@ class Network:
         """A copy with every float array in ``dtype`` (class indices stay integers)."""
         y = self.y if self.loss == "cross_entropy" else self.y.astype(dtype)
         return Network(self.x.astype(dtype), y, [layer.astype(dtype) for layer in self.layers],
-                       self.loss, self.reduction, self.title, self.notes)
+                       self.loss, self.reduction, self.title, self.notes, self.frozen)
+
+    def trainable(self, frozen: Iterable[str] | None = None) -> list[str]:
+        """The parameters gradient descent changes, in layer order: every one not in ``frozen``
+        (the network's own frozen set when ``frozen`` is None).  An unknown name is refused."""
+        held = self.frozen if frozen is None else frozen_names(self, frozen)
+        return [name for name in self.parameters() if name not in held]
+
+
+def frozen_names(net: Network, names: Iterable[str]) -> frozenset[str]:
+    """``names`` as a set of the network's parameters, or a ``ValueError`` with one sentence
+    naming the first that is not one (``x`` and ``y`` are data: they never change anyway)."""
+    names = [names] if isinstance(names, str) else list(names)
+    params = list(net.parameters())
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError(f"{name!r:.40} is not the name of a tensor; the parameters are {', '.join(params)}")
+        if name in ("x", "y"):
+            raise ValueError(f"{name} is data, not a parameter: it never changes, so there is nothing to freeze; "
+                             f"the parameters are {', '.join(params)}")
+        if name not in params:
+            raise ValueError(f"the network has no parameter named {name!r:.40}; its parameters are {', '.join(params)}")
+    return frozenset(names)
 
 
 @dataclass
@@ -133,12 +158,12 @@ def forward(net: Network) -> Pass:
 
 @dataclass(frozen=True)
 class Step:
-    """One call of the backward pass, as the lesson writes it, and the code that runs it."""
+    """One call of the backward pass (or one update after it), as the lesson writes it, and the code that runs it."""
 
-    call: str  # e.g. "lin_grad(l2, out, w2, b2)"
+    call: str  # e.g. "lin_grad(l2, out, w2, b2)", or "w2 -= lr * w2.g"
     code: tuple[str, ...]  # the lines it runs, lesson style
     reads: tuple[str, ...]  # values and gradients it reads ("out.g" is a gradient)
-    writes: tuple[str, ...]  # the gradients it writes
+    writes: tuple[str, ...]  # the gradients it writes; an update writes its parameter ("w2")
     run: Callable[[Pass], None] = field(compare=False, repr=False)
 
 
@@ -176,6 +201,32 @@ def layer_step(layer: Layer, names: Names) -> Step:
 def backward_steps(net: Network) -> list[Step]:
     """The backward pass in the order it runs: the loss first, then each layer from the last."""
     return [loss_step(net)] + [layer_step(layer, names) for layer, names in reversed(net.named_layers())]
+
+
+def descend(param: np.ndarray, grad: np.ndarray, lr: float) -> None:
+    """One step of gradient descent on one tensor, in place, as the lesson writes it: ``w -= lr * w.g``.
+
+    ``lr`` is a Python float, so a float32 tensor stays float32 and every caller gets the same bits."""
+    param -= lr * grad
+
+
+def update_step(name: str, lr: float) -> Step:
+    """The update of one parameter: reads ``w1`` and ``w1.g``, writes ``w1``.  Its ``run`` puts the
+    updated tensor in ``p.values`` as a new array; the network's own array is never touched."""
+    lr = float(lr)
+
+    def run(p: Pass) -> None:
+        param = p.values[name].copy()
+        descend(param, p.grads[name], lr)
+        p.values[name] = param
+
+    line = f"{name} -= lr * {name}.g"
+    return Step(line, (line,), (name, f"{name}.g"), (name,), run)
+
+
+def update_steps(net: Network, lr: float, frozen: Iterable[str] | None = None) -> list[Step]:
+    """What comes after the backward pass: one update per parameter not frozen, in layer order."""
+    return [update_step(name, lr) for name in net.trainable(frozen)]
 
 
 def backward(net: Network, p: Pass) -> Pass:

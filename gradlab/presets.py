@@ -5,7 +5,10 @@
 - ``mazur``: Matt Mazur's "A Step by Step Backpropagation Example", 2-2-2
   sigmoid with ½ Σ (target - out)²; its total error is 0.298371109, its
   ∂E/∂w5 (our ``w2[0,0]``) 0.082167041 and its ∂E/∂w1 (our ``w1[0,0]``) 0.000438568.
-- ``neuron``: one linear unit, the thread's f = w·x + b, on a batch of three.
+  His biases stay fixed when he trains, so ``b1`` and ``b2`` are frozen: one step
+  with learning rate 0.5 gives his w5⁺ = 0.35891648 and w1⁺ = 0.149780716.
+- ``neuron``: one linear unit, f = w·x + b (``docs/lesson.md``), with two inputs (so its
+  output can be drawn over the input plane) on a batch of three.
 - ``classifier``: lin → relu → lin, then softmax and cross-entropy over three classes.
 """
 
@@ -42,7 +45,8 @@ PRESETS: dict[str, dict] = {
         "gradlab": 1,
         "title": "Mazur's step-by-step backpropagation example",
         "notes": "2-2-2 with sigmoids and E = ½ Σ (target − out)². His w1…w4 are our w1, his w5…w8 our w2 "
-                 "(w5 = w2[0,0]); his shared biases b1 = .35 and b2 = .60 are vectors with equal entries.",
+                 "(w5 = w2[0,0]); his shared biases b1 = .35 and b2 = .60 are vectors with equal entries, "
+                 "frozen as he keeps them when he trains.",
         "x": [[0.05, 0.10]],
         "y": [[0.01, 0.99]],
         "layers": [
@@ -52,15 +56,16 @@ PRESETS: dict[str, dict] = {
             {"type": "sigmoid"},
         ],
         "loss": "half_sse", "reduction": "mean", "dtype": "float64",
+        "frozen": ["b1", "b2"],
     },
     "neuron": {
         "gradlab": 1,
         "title": "One linear unit",
         "notes": "out = x @ w + b: nudge x[0,0] and the loss moves by about w[0,0] times out.g[0,0]; "
                  "the same b is used by every row, so b.g adds up a term per row.",
-        "x": [[1.0, 2.0, -1.0], [0.5, -1.0, 2.0], [-1.5, 0.5, 1.0]],
+        "x": [[1.0, 2.0], [0.5, -1.0], [-1.5, 0.5]],
         "y": [1.0, -0.5, 0.2],
-        "layers": [{"type": "linear", "w": [[0.5], [-0.4], [0.3]], "b": [0.1]}],
+        "layers": [{"type": "linear", "w": [[0.5], [-0.4]], "b": [0.1]}],
         "loss": "mse", "reduction": "mean", "dtype": "float64",
     },
     "classifier": {

@@ -5,9 +5,11 @@
      "layers": [{"type": "linear", "w": [[0.15, 0.25], [0.20, 0.30]], "b": [0.35, 0.35]},
                 {"type": "sigmoid"}, …],
      "loss": "half_sse", "reduction": "mean", "dtype": "float64",
+     "frozen": ["b1", "b2"],
      "answers": {"out.g": "(out - y) / out.shape[0]", "w2.g": "l2.t() @ out.g"}}
 
-``answers`` is optional: the learner's own backward lines, ``"name.g": "expression"``
+``frozen`` (optional) names the parameters gradient descent leaves alone.
+``answers`` (optional) holds the learner's own backward lines, ``"name.g": "expression"``
 (see ``gradlab.grading``); ``answers_from_dict`` reads and checks them.
 
 Loading checks everything before it builds anything, and a file that is wrong
@@ -31,12 +33,12 @@ from gradlab.atomic import write_text_atomically
 from gradlab.errors import ScenarioError
 from gradlab.layers import LAYER_KINDS, Layer, Linear, activation
 from gradlab.losses import LOSSES, REDUCTIONS
-from gradlab.network import Network
+from gradlab.network import Network, frozen_names
 from gradlab.text import exact_values
 
 VERSION = 1
 DTYPES = ("float64", "float32")
-FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "answers")
+FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "frozen", "answers")
 MAX_BYTES = 256 * 2**20  # far above any network a person edits by hand
 MAX_CELLS = 20_000_000
 MAX_ANSWERS = 100  # backward lines: a network with 30 layers has fewer
@@ -122,6 +124,7 @@ def from_dict(data: Any) -> Network:
     if cells > MAX_CELLS:
         raise ScenarioError(f"the scenario has {cells:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
     net = Network(x, y, layers, loss, reduction, data.get("title", ""), data.get("notes", ""))
+    net.frozen = _frozen(data.get("frozen", []), net)
     limit = np.finfo(dtype).max
     for name, a in {"x": x, "y": y, **net.parameters()}.items():
         if a.dtype.kind == "f" and (np.abs(a) > limit).any():
@@ -163,6 +166,21 @@ def _layers(value: Any, n_in: int) -> list[Layer]:
     if k_linear == 0:
         raise ScenarioError("layers needs at least one linear layer: without one there is nothing to learn")
     return layers
+
+
+def _frozen(value: Any, net: Network) -> frozenset[str]:
+    """The optional list of frozen parameters: names of the network's own, each once."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ScenarioError('frozen must be a list of parameter names, such as ["b1", "b2"]')
+    seen: set[str] = set()
+    for name in value:
+        if name in seen:
+            raise ScenarioError(f"frozen names {json.dumps(name)[:40]} twice")
+        seen.add(name)
+    try:
+        return frozen_names(net, value)
+    except ValueError as e:
+        raise ScenarioError(f"frozen: {e}") from None
 
 
 def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
@@ -255,10 +273,17 @@ def to_dict(net: Network, answers: dict[str, str] | None = None) -> dict:
         "gradlab": VERSION, "title": net.title, "notes": net.notes,
         "x": _numbers(net.x), "y": _numbers(y), "layers": layers,
         "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name,
+        **_frozen_field(net),
     }
     if answers:
         data["answers"] = answers_from_dict({"answers": answers})
     return data
+
+
+def _frozen_field(net: Network) -> dict[str, list[str]]:
+    """``{"frozen": [...]}`` in layer order, or nothing when no parameter is frozen (as older files have it)."""
+    frozen = [name for name in net.parameters() if name in net.frozen]
+    return {"frozen": frozen} if frozen else {}
 
 
 def dumps(net: Network, answers: dict[str, str] | None = None) -> str:

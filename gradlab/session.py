@@ -227,7 +227,7 @@ class Session:
         return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
 
     def record_nudge(self, before: Nudge, eps: float) -> None:
-        """Keep what an applied nudge did, as the thread's spreadsheet recorded it."""
+        """Keep what an applied nudge did, as the learner's spreadsheet recorded it (``docs/lesson.md``)."""
         self.last_nudge = NudgeRecord(before, eps, float(self.sheet.p.loss))
 
 

@@ -29,6 +29,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
+from ui.signals import follow
 
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot")
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
@@ -116,7 +117,7 @@ class NudgeCharts(QWidget):
         self._charts_page = charts
         self.set_font_scale(1.0)
         self._move_eps_markers()
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.refresh()
 
     # -- building ------------------------------------------------------------------
@@ -179,9 +180,6 @@ class NudgeCharts(QWidget):
     def _move_eps_markers(self) -> None:
         for line in (self.eps_line, self.eps_error_line):  # log axes: the line lives at log10(ε)
             line.setValue(math.log10(self.eps))
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "eps":

@@ -24,6 +24,7 @@ from gradlab.network import Step
 from gradlab.session import Session
 from gradlab.sheet import Change
 from ui import palette
+from ui.signals import follow
 
 TITLE = "Backward pass, as the lesson writes it"
 HINT = "Select a cell to see the line of the backward pass that computed its gradient"
@@ -73,13 +74,10 @@ class FormulaPanel(QWidget):
 
         base = self.font().pointSizeF()
         self._base_size = base if base > 0 else 10.0
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.set_font_scale(1.0)
 
     # -- following the session -------------------------------------------------------
-
-    def cleanup(self) -> None:
-        self._session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind not in ("selected", "eps", "scheme"):

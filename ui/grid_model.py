@@ -22,6 +22,7 @@ from gradlab.session import Session
 from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
 from ui import palette
+from ui.signals import follow
 
 INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None
 VALUE_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
@@ -69,7 +70,7 @@ class TensorModel(QAbstractTableModel):
         self._update_scale()
         self._update_flags()
         self._update_states()
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
 
     @property
     def cell_font(self) -> QFont:

@@ -1,6 +1,6 @@
 """The inspector: one cell of ``x``, a ``w`` or a ``b``, nudged by ±ε, against the backward formulas.
 
-It shows what the thread's spreadsheet recorded (the value, the step, the
+It shows what the learner's spreadsheet of ``docs/lesson.md`` recorded (the value, the step, the
 loss before and after, ΔL and ΔL/Δε) next to what the backward pass says (the
 analytic gradient), and whether they agree.  The numbers come from the core's
 ``Nudge`` for the session's inspected cell and ε; this widget only lays them
@@ -32,7 +32,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import palette
 from ui.commands import Editor
-from ui.signals import signals_blocked
+from ui.signals import follow, signals_blocked
 
 SLIDER_STEPS_PER_DECADE = 4
 
@@ -143,7 +143,7 @@ class Inspector(QWidget):
         self.last_nudge.setWordWrap(True)
         layout.addWidget(self.last_nudge)
         layout.addStretch(1)
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.refresh()
 
     def _field(self, name: str) -> QLabel:
@@ -167,9 +167,6 @@ class Inspector(QWidget):
             self.epsilon.setValue(eps)
         with signals_blocked(self.slider):
             self.slider.setValue(round(math.log10(eps) * SLIDER_STEPS_PER_DECADE))
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "eps":
@@ -232,7 +229,7 @@ class Inspector(QWidget):
         self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
 
     def show_last_nudge(self) -> None:
-        """Say what the last applied nudge did, as the thread's spreadsheet recorded it."""
+        """Say what the last applied nudge did, as the learner's spreadsheet recorded it."""
         record = self.session.last_nudge
         if record is None:
             return

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
+from ui.signals import follow
 
 BIG = 1.8  # the loss, against the text around it
 
@@ -28,11 +29,8 @@ class LossDisplay(QWidget):
         layout.addWidget(name)
         layout.addWidget(self.value)
         self._size_big_labels()
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.refresh()
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("values", "network"):

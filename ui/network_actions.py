@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QWidget
 
 from gradlab import reshape
 from gradlab.code_export import numpy_script, torch_script
 from gradlab.layers import Linear
+from gradlab.losses import LOSSES
 from gradlab.network import Network
 from gradlab.position import Position, locate
 from gradlab.presets import randomise_weights
@@ -30,6 +31,7 @@ from gradlab.session import Session
 from gradlab.sheet import Change
 from ui.commands import Editor
 from ui.new_network_dialog import NewNetworkDialog
+from ui.signals import follow
 
 LoadNetwork = Callable[[Network, Path | None, str], bool]
 
@@ -77,7 +79,12 @@ class NetworkActions(QObject):
                 self._groups[-1].append(action)
         self.randomise_action = self._action("&Randomise weights (Kaiming)", "randomise-weights", self.randomise)
         self.randomise_action.setStatusTip("New weights, normal with standard deviation sqrt(2 / inputs); the biases stay")
-        session.subscribe(self._on_change)
+        self.loss_actions = QActionGroup(self)
+        for loss in LOSSES:
+            action = self._action(loss, f"loss-{loss}", lambda _=False, n=loss: self.set_loss(n))
+            action.setCheckable(True)
+            self.loss_actions.addAction(action)
+        follow(session, self, self._on_change)
         self._update()
 
     def fill_menus(self, edit: QMenu, network: QMenu) -> None:
@@ -90,6 +97,9 @@ class NetworkActions(QObject):
             network.addActions(group)
         network.addSeparator()
         network.addAction(self.randomise_action)
+        loss = network.addMenu("&Loss")
+        loss.setToolTip("Compare the losses on the same network: y is converted where the kind of target changes")
+        loss.addActions(self.loss_actions.actions())
 
     def _action(self, text: str, key: str, slot: Callable) -> QAction:
         action = QAction(text, self, objectName=key)
@@ -156,9 +166,6 @@ class NetworkActions(QObject):
 
     # -- following the selection ------------------------------------------------------------
 
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
-
     def _on_change(self, change: Change) -> None:
         if change.kind in ("selected", "network"):  # a new network starts with nothing selected
             self._update()
@@ -168,6 +175,8 @@ class NetworkActions(QObject):
         return None if selected is None else locate(self.session.sheet.net, *selected)
 
     def _update(self) -> None:
+        for action in self.loss_actions.actions():
+            action.setChecked(action.text() == self.session.sheet.net.loss)
         position = self.position()
         for spec, action in self.reshapes.values():
             text = None if position is None else spec.label(position)
@@ -202,6 +211,17 @@ class NetworkActions(QObject):
     def _replace(self, net: Network, text: str) -> None:
         self.editor.replace(net, text)
         self.message.emit(_sentence(text))
+
+    def set_loss(self, loss: str) -> None:
+        """Switch the loss (``gradlab.reshape.set_loss`` converts y where the kind of target changes)."""
+        net = self.session.sheet.net
+        if loss == net.loss:
+            return
+        try:
+            self._replace(reshape.set_loss(net, loss), f"switch the loss to {loss}")
+        except ValueError as e:
+            self.message.emit(_sentence(str(e)))
+            self._update()
 
     def randomise(self) -> None:
         """New Kaiming weights from the next seed: the very weights New Network gives these widths with that seed."""

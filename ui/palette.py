@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor
 
 # Okabe & Ito (2008), "Color Universal Design"
 ORANGE = "#E69F00"
-SKY_BLUE = "#56B4E9"
 BLUISH_GREEN = "#009E73"
 YELLOW = "#F0E442"
 BLUE = "#0072B2"
@@ -32,7 +31,6 @@ MUTED = "#888888"  # secondary text (shapes): readable on the light and the dark
 
 # chart series
 FORWARD = ORANGE
-BACKWARD = REDDISH_PURPLE
 CENTRAL = BLUE
 ANALYTIC = BLUISH_GREEN
 

@@ -37,6 +37,7 @@ from ui.cell_editor import CellEditor
 from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
+from ui.signals import follow
 
 MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
 
@@ -175,13 +176,8 @@ class SheetView(QWidget):
         self._content: QWidget | None = None
         self._outer = QVBoxLayout(self)
         self._outer.setContentsMargins(0, 0, 0, 0)
-        session.subscribe(self._on_change)  # before any grid's model, so stale grids go before they hear of it
+        follow(session, self, self._on_change)  # before any grid's model, so stale grids go before they hear of it
         self.rebuild()
-
-    def cleanup(self) -> None:
-        self.session.unsubscribe(self._on_change)
-        for model in self.models.values():
-            model.cleanup()
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "network":

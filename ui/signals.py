@@ -1,11 +1,15 @@
-"""Blocking a widget's signals while the model updates it, so updates never echo back."""
+"""Views and the session: following it for as long as a view lives, and blocking a widget's signals while
+the model updates it, so updates never echo back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject
+
+from gradlab.session import Session
+from gradlab.sheet import Change
 
 
 @contextmanager
@@ -15,3 +19,9 @@ def signals_blocked(obj: QObject) -> Iterator[None]:
         yield
     finally:
         obj.blockSignals(previous)
+
+
+def follow(session: Session, owner: QObject, listener: Callable[[Change], None]) -> None:
+    """Subscribe ``listener`` to the session for as long as ``owner`` lives: a view that goes, stops listening."""
+    session.subscribe(listener)
+    owner.destroyed.connect(lambda *_: session.unsubscribe(listener))

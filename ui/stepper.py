@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, 
 
 from gradlab.session import Session
 from gradlab.sheet import Change
+from ui.signals import follow
 
 
 class Stepper(QWidget):
@@ -47,7 +48,7 @@ class Stepper(QWidget):
                   self.done_button, self.label):
             layout.addWidget(w)
         layout.addStretch(1)
-        session.subscribe(self._on_change)
+        follow(session, self, self._on_change)
         self.refresh()
 
     def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QPushButton:
@@ -57,10 +58,6 @@ class Stepper(QWidget):
         if key:
             button.setShortcut(QKeySequence(key))
         return button
-
-    def cleanup(self) -> None:
-        self.timer.stop()
-        self.session.unsubscribe(self._on_change)
 
     # -- moving -------------------------------------------------------------------------
 

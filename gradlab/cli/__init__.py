@@ -1,6 +1,9 @@
 """GradLab's commands from the shell, none of which imports Qt.
 
     gradlab check (FILE | --preset NAME) [options]     every gradient against finite differences
+    gradlab jacobian (FILE | --preset NAME) --of TENSOR[r,c] --wrt TENSOR [--eps E] [--json]
+                                                        ∂of/∂wrt, analytic and numeric
+    gradlab train (FILE | --preset NAME) --lr LR --steps N [options]     steps of gradient descent
     gradlab grade (FILE | --preset NAME) [options]     a learner's backward lines, right or wrong and why
 
 Each command is a module of this package with a ``main(argv) -> int`` that
@@ -15,6 +18,8 @@ import sys
 
 COMMANDS = {  # name → (module, what it does)
     "check": ("gradlab.cli.check", "check every gradient of the backward pass against finite differences"),
+    "jacobian": ("gradlab.cli.jacobian", "how one watched value moves with every cell of one tensor, analytic and numeric"),
+    "train": ("gradlab.cli.train", "take steps of gradient descent, w -= lr * w.g, and print the loss as it comes down"),
     "grade": ("gradlab.cli.grade", "grade a learner's backward lines against the true gradients"),
 }
 

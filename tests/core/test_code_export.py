@@ -1,6 +1,7 @@
 """Copy as NumPy / Copy as PyTorch: each script runs on its own and prints the app's numbers."""
 
 import ast
+import json
 import subprocess
 import sys
 import types
@@ -11,6 +12,8 @@ import pytest
 from gradlab import PRESETS, preset, random_network, run
 from gradlab.code_export import exact_values, numpy_script, torch_script
 from gradlab.layers import Tanh
+from gradlab.train import train
+from tests.script_runner import printed, run_scripts
 
 DTYPES = ["float64", "float32"]
 RANDOM = {  # between them: every activation, every loss with both reductions, and a batch (with a seed)
@@ -42,15 +45,25 @@ NETWORKS = [*PRESETS, *RANDOM, "odd"]
 
 def run_script(tmp_path, text):
     """Run ``text`` as its own Python program; return what it printed, ``{"loss": …, "x.g": […], …}``."""
-    path = tmp_path / "script.py"
-    path.write_text(text, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    printed = {}
-    for line in done.stdout.splitlines():
-        name, _, value = line.partition(" = ")
-        printed[name] = ast.literal_eval(value)
-    return printed
+    return printed(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def printed_by(tmp_path_factory):
+    """What every NumPy script (and, where torch is installed, every PyTorch script) of this module's
+    networks printed, all run in one interpreter: ``printed_by[flavour, kind, dtype]``."""
+    writers = {"numpy": numpy_script}
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        writers["torch"] = torch_script
+    scripts = {(flavour, kind, dtype): write(network(kind, dtype))
+               for flavour, write in writers.items() for kind in NETWORKS for dtype in DTYPES}
+    return run_scripts(tmp_path_factory.mktemp("scripts"), scripts)
 
 
 def imports(text):
@@ -61,11 +74,11 @@ def imports(text):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", NETWORKS)
-def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(tmp_path, kind, dtype):
+def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(printed_by, kind, dtype):
     net = network(kind, dtype)
-    text = numpy_script(net)
-    assert imports(text) == {"numpy"}
-    printed = run_script(tmp_path, text)
+    assert imports(numpy_script(net)) == {"numpy"}
+    printed = printed_by["numpy", kind, dtype]
+    assert isinstance(printed, dict), printed
     p = run(net)
     assert list(printed) == ["loss", *(f"{name}.g" for name in net.inputs())]
     assert printed["loss"] == float(p.loss)
@@ -76,10 +89,11 @@ def test_numpy_script_prints_the_apps_loss_and_gradients_bit_for_bit(tmp_path, k
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", NETWORKS)
-def test_torch_script_agrees_with_the_app(tmp_path, kind, dtype):
+def test_torch_script_agrees_with_the_app(printed_by, kind, dtype):
     pytest.importorskip("torch")
     net = network(kind, dtype)
-    printed = run_script(tmp_path, torch_script(net))
+    printed = printed_by["torch", kind, dtype]
+    assert isinstance(printed, dict), printed
     p, rtol = run(net), 1e-10 if dtype == "float64" else 1e-4
     np.testing.assert_allclose(printed["loss"], float(p.loss), rtol=rtol)
     for name in net.inputs():
@@ -192,3 +206,121 @@ def test_any_title_gives_a_working_script(tmp_path, title):
     assert run_script(tmp_path, text)["loss"] == float(run(net).loss)
     assert torch_script(net).splitlines()[0] == first_line
     compile(torch_script(net), "torch_script.py", "exec")
+
+
+# With a learning rate: one step of gradient descent after the gradients
+
+UPDATES = {  # key → (network, learning rate); every loss, both dtypes, frozen and not
+    "mazur": (lambda: preset("mazur"), 0.5),
+    "mazur-float32": (lambda: preset("mazur").astype("float32"), 0.5),
+    "lesson": (lambda: preset("lesson"), 0.1),
+    "classifier-float32": (lambda: preset("classifier").astype("float32"), 0.7),
+    "sigmoid-ce-mean": (lambda: network("sigmoid-ce-mean", "float64"), 1.3),
+    "tanh-half-sum-float32": (lambda: network("tanh-half-sum", "float32"), 0.05),
+    "odd-frozen": (lambda: frozen(network("odd", "float64"), "w1", "b2"), 0.25),
+    "all-frozen": (lambda: frozen(preset("neuron"), "w1", "b1"), 0.1),
+}
+
+RUN_ALL = """
+import contextlib, io, json, pathlib, sys, warnings
+warnings.simplefilter("error")
+printed = {}
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.py")):
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), {"__name__": "__main__"})
+    printed[path.stem] = buffer.getvalue()
+print(json.dumps(printed))
+"""
+
+
+def frozen(net, *names):
+    net.frozen = frozenset(names)
+    return net
+
+
+def parse(output):
+    printed = {}
+    for line in output.splitlines():
+        name, _, value = line.partition(" = ")
+        printed[name] = ast.literal_eval(value)
+    return printed
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory):
+    """Every script of UPDATES run in one Python process (each in a namespace of its own): what each printed."""
+    folder = tmp_path_factory.mktemp("scripts")
+    for key, (make, lr) in UPDATES.items():
+        (folder / f"{key}.py").write_text(numpy_script(make(), lr=lr), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", RUN_ALL, str(folder)], capture_output=True, text=True, timeout=120,
+                          cwd=folder)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return {key: parse(text) for key, text in json.loads(done.stdout).items()}
+
+
+@pytest.mark.parametrize("key", UPDATES)
+def test_numpy_script_with_a_learning_rate_takes_the_cores_step_bit_for_bit(updated, key):
+    make, lr = UPDATES[key]
+    net = make()
+    printed = updated[key]
+    step = train(net, lr, 1)
+    trainable = net.trainable()
+    assert list(printed) == ["loss", *(f"{name}.g" for name in net.inputs()), *trainable, "loss after the step"]
+    assert printed["loss"] == float(step.losses[0])
+    for name in trainable:
+        assert np.array(printed[name], dtype=net.dtype).tobytes() == step.net.tensor(name).tobytes(), name
+    assert np.array(printed["loss after the step"], dtype=net.dtype).tobytes() == step.losses[1].tobytes()
+
+
+def test_numpy_script_says_which_parameters_are_frozen():
+    text = numpy_script(preset("mazur"), lr=0.5)
+    assert "lr = 0.5\nw1 -= lr * w1_g\nw2 -= lr * w2_g\n# b1, b2 are frozen: they keep their values\n" in text
+    assert "# every parameter is frozen: the step changes nothing" in numpy_script(UPDATES["all-frozen"][0](), lr=0.1)
+    assert "gradient descent" not in numpy_script(preset("mazur")) and "lr = " not in numpy_script(preset("mazur"))
+    with pytest.raises(ValueError, match="above 0"):
+        numpy_script(preset("mazur"), lr=0.0)
+
+
+def sgd_calls(text):
+    """The parameters given to torch.optim.SGD and its lr, and the order of the statements that matter."""
+    tree = ast.parse(text)
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.optim.SGD"]
+    statements = [ast.unparse(node) for node in tree.body]
+    return calls, statements
+
+
+@pytest.mark.parametrize("key", UPDATES)
+def test_torch_script_with_a_learning_rate_steps_sgd_on_the_parameters_not_frozen(key):
+    make, lr = UPDATES[key]
+    net = make()
+    text = torch_script(net, lr=lr)
+    compile(text, "torch_script.py", "exec")
+    calls, statements = sgd_calls(text)
+    trainable = net.trainable()
+    if not trainable:
+        assert calls == [] and "optimizer.step()" not in statements
+        return
+    (call,) = calls
+    assert [ast.unparse(a) for a in call.args[0].elts] == trainable
+    assert [(k.arg, ast.unparse(k.value)) for k in call.keywords] == [("lr", "lr")]
+    assert f"lr = {lr!r}" in statements
+    assert statements.index("loss.backward()") < statements.index("optimizer.step()")
+    prints = [s for s in statements if s.startswith("print(")]
+    assert prints[-len(trainable) - 1:] == [*(f"print('{n} =', {n}.tolist())" for n in trainable),
+                                           "print('loss after the step =', loss.item())"]
+
+
+@pytest.mark.parametrize("key", UPDATES)
+def test_torch_script_with_a_learning_rate_agrees_with_the_app(tmp_path, key):
+    pytest.importorskip("torch")
+    make, lr = UPDATES[key]
+    net = make()
+    done = subprocess.run([sys.executable, "-W", "error", "-c", torch_script(net, lr=lr)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    printed, step = parse(done.stdout), train(net, lr, 1)
+    rtol = 1e-10 if net.dtype == np.float64 else 1e-4
+    for name in net.trainable():
+        np.testing.assert_allclose(printed[name], step.net.tensor(name), rtol=rtol, atol=rtol, err_msg=name)
+    np.testing.assert_allclose(printed["loss after the step"], step.losses[1], rtol=rtol)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from gradlab import check, preset, run
+from gradlab.train import train
 
 
 def test_total_error_and_gradients_match_the_published_numbers():
@@ -30,3 +31,23 @@ def test_every_cell_agrees():
     assert result.ok
     assert not any(t.kinks for t in result.tensors.values())
     np.testing.assert_allclose(result.tensors["w2"].numeric, result.tensors["w2"].analytic, rtol=1e-8)
+
+
+def test_one_step_of_training_gives_his_updated_weights():
+    """His biases stay fixed, as the preset's frozen b1 and b2 keep them."""
+    net = preset("mazur")
+    result = train(net, 0.5, 1)
+    assert abs(result.net.tensor("w2")[0, 0] - 0.35891648) < 1e-8  # his w5+
+    assert abs(result.net.tensor("w1")[0, 0] - 0.149780716) < 1e-8  # his w1+
+    assert result.net.tensor("b1").tobytes() == net.tensor("b1").tobytes()
+    assert result.net.tensor("b2").tobytes() == net.tensor("b2").tobytes()
+    # His "0.291027924 after the first round" does not follow from his own numbers; this does.
+    assert abs(result.losses[1] - 0.291027774) < 1e-9
+
+
+def test_his_error_after_ten_thousand_rounds():
+    """His 10,000 rounds print the error before each update: the loss after 9,999 updates."""
+    result = train(preset("mazur"), 0.5, 10_000)
+    assert result.stopped is None
+    assert abs(result.losses[9_999] - 0.0000351085) < 1e-9
+    assert result.losses[0] == run(preset("mazur")).loss

@@ -276,3 +276,16 @@ def test_a_cancelled_dialog_changes_nothing(window, monkeypatch):
     before = window.sheet.net
     action(window, "new-network").trigger()
     assert window.sheet.net is before and window.undo_stack.count() == 0
+
+
+def test_the_loss_menu_switches_the_loss_as_one_step_and_refuses_what_cannot_be(window):
+    actions = {a.text(): a for a in window.network_actions.loss_actions.actions()}
+    assert actions["mse"].isChecked()
+    actions["half_sse"].trigger()
+    assert window.sheet.net.loss == "half_sse" and actions["half_sse"].isChecked()
+    assert window.undo_action.text() == "Undo switch the loss to half_sse"
+    actions["cross_entropy"].trigger()  # the lesson has one output: no classes to choose between
+    assert window.sheet.net.loss == "half_sse" and actions["half_sse"].isChecked()
+    assert "at least 2 outputs" in window.status_message.text()
+    window.undo_stack.undo()
+    assert window.sheet.net.loss == "mse" and actions["mse"].isChecked()

@@ -1,6 +1,6 @@
 """How much cheaper one nudge is than a whole forward pass, on the lesson's real shape.
 
-    python -m gradlab.bench [--batch 50000]
+    python benchmarks/nudge.py [--batch 50000]
 
 The lesson's MNIST net is 50 000 × 784 → 50 → 1 in float32.  A nudge of one cell
 recomputes only what that cell can move; the target is at least 100× cheaper
@@ -31,7 +31,7 @@ def median_seconds(fn, repeats: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m gradlab.bench", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python benchmarks/nudge.py", description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=50_000)
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args(argv)
