@@ -1,15 +1,18 @@
 """The session: what the learner is doing with the sheet, beside the network itself.
 
 The ``Sheet`` owns the network and its pass; the ``Session`` owns everything
-else the app shows: the inspected cell (the one nudged by ±ε), the gradient
-cell being explained, the last grid cell selected, ε, the difference scheme,
-and the stepper's step.  Each fact lives here once; the views in ``ui/`` read
-it from here and hear of its changes.  No Qt.
+else the app shows: the inspected cell (the one nudged by ±ε), the watched
+value (the loss, or any computed cell), the gradient cell being explained, the
+last grid cell selected, ε, the difference scheme, the stepper's step, the
+learning rate and the losses of the training steps taken, and the learner's own
+backward lines.  Each fact lives here once; the views in ``ui/`` read it from
+here and hear of its changes.  No Qt.
 
 ``session.subscribe(listener)`` delivers, in order, every change of the sheet
 (``Change("values")``, ``Change("network")``) and of the session
-(``Change("inspected")``, ``"explained"``, ``"selected"``, ``"eps"``,
-``"scheme"``, ``"step"``).  A view that subscribes here needs nothing else.
+(``Change("inspected")``, ``"watched"``, ``"explained"``, ``"selected"``,
+``"eps"``, ``"scheme"``, ``"step"``, ``"lr"``, ``"history"``, ``"answers"``).
+A view that subscribes here needs nothing else.
 """
 
 from __future__ import annotations
@@ -26,13 +29,29 @@ from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
 from gradlab.influence import Influence, influence
-from gradlab.network import Step, backward_steps
+from gradlab.network import Network, Step, backward_steps
 from gradlab.sheet import Change, Sheet
 from gradlab.text import cell_name
+from gradlab.train import learning_rate
+from gradlab.watch import LOSS, Watched, WatchError, watched
 
 Cell = tuple[str, tuple[int, ...]]
 Listener = Callable[[Change], None]
 EPS_MIN, EPS_MAX, EPS_DEFAULT = 1e-15, 1.0, 1e-3
+LR_DEFAULT = 0.5  # Mazur's rate; the lesson's small network comes down at it too
+MAX_ANSWER = 2_000  # characters in one of the learner's lines: the evaluator's own limit
+
+
+@dataclass(frozen=True)
+class History:
+    """The losses of the training steps taken since the first one, and the network before it (to go back to)."""
+
+    start: Network
+    losses: tuple[float, ...]  # the loss before the first step, then after each step
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses) - 1
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,12 @@ class Session:
         self._eps = self._checked_eps(eps)
         self._scheme = "central"
         self._step: int | None = None
+        self._watched: Watched = LOSS
+        self._lr = LR_DEFAULT
+        self._history: History | None = None
+        self._answers: dict[str, str] = {}
+        self._true_inputs = False  # the learner's lines read the true .g of earlier lines, not their own results
+        self._hide_true = False  # the true .g grids stay hidden until the learner's line for them is right
         self.last_nudge: NudgeRecord | None = None
         sheet.subscribe(self._sheet_changed)
 
@@ -91,6 +116,12 @@ class Session:
             self._selected = None  # the grids start over with nothing selected
             if self._step is not None:
                 self._step = min(self._step, len(self.steps()))
+            try:
+                self._watched = watched(self.sheet.net, self._watched)
+            except WatchError:  # that cell is gone: the loss is watched again
+                self._watched = LOSS
+            if self._history is not None and not self._same_shapes(self._history.start):
+                self._history = None  # the steps taken were on another network
         if change.kind in ("values", "network"):
             self.last_nudge = None if change.kind == "network" else self.last_nudge
         self._announce(change)
@@ -160,6 +191,24 @@ class Session:
         elif base != "y":
             self.explain(base, cell[1])
 
+    def _same_shapes(self, other: Network) -> bool:
+        net = self.sheet.net
+        return (net.loss == other.loss and len(net.layers) == len(other.layers)
+                and all(a.shape == b.shape for a, b in zip(net.inputs().values(), other.inputs().values())))
+
+    @property
+    def watched(self) -> Watched:
+        """The value the inspector measures the nudge by: the loss (the default) or a computed cell."""
+        return self._watched
+
+    def watch(self, cell: str | Watched | None) -> None:
+        """Watch a computed cell (``"l1[0,2]"``, ``"out[1,0]"``, ``"loss[1]"``) or, with None, the loss."""
+        try:
+            chosen = LOSS if cell is None else watched(self.sheet.net, cell)
+        except WatchError as e:
+            raise EditError(str(e)) from None
+        self._set("_watched", chosen, "watched")
+
     # -- ε and the scheme -------------------------------------------------------------------
 
     @staticmethod
@@ -212,6 +261,84 @@ class Session:
         if self._step is None:
             return True
         return any(name in s.writes for s in self.steps()[: self._step])
+
+    # -- training --------------------------------------------------------------------------------
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the update ``w -= lr * w.g``."""
+        return self._lr
+
+    def set_lr(self, lr: float) -> None:
+        try:
+            value = learning_rate(lr)
+        except ValueError as e:
+            raise EditError(str(e)) from None
+        self._set("_lr", value, "lr")
+
+    @property
+    def history(self) -> History | None:
+        """The losses of the training steps taken on this network, or None before the first."""
+        return self._history
+
+    def trained(self, before: Network, losses: list[float] | tuple[float, ...]) -> None:
+        """Steps were taken from ``before``: ``losses`` is the loss before them, then after each."""
+        if self._history is None:
+            self._history = History(before.copy(), tuple(float(v) for v in losses))
+        else:
+            self._history = History(self._history.start, self._history.losses + tuple(float(v) for v in losses[1:]))
+        self._announce(Change("history"))
+
+    def untrained(self, steps: int) -> None:
+        """The last ``steps`` training steps were undone: forget their losses (and the history, at none left)."""
+        if self._history is None:
+            return
+        kept = self._history.losses[: max(len(self._history.losses) - steps, 0)]
+        self._history = History(self._history.start, kept) if len(kept) > 1 else None
+        self._announce(Change("history"))
+
+    # -- the learner's own backward lines --------------------------------------------------------
+
+    @property
+    def answers(self) -> dict[str, str]:
+        """The learner's lines by target, ``{"w1.g": "x.t() @ l1.g", …}`` (a copy)."""
+        return dict(self._answers)
+
+    def set_answer(self, target: str, text: str) -> str:
+        """Set (or, with an empty text, clear) the learner's line for ``target``; returns the one it replaced."""
+        if len(text) > MAX_ANSWER:
+            raise EditError(f"the line for {target} is {len(text):,} characters long; a line can have {MAX_ANSWER:,}")
+        old = self._answers.get(target, "")
+        if text.strip() != old:
+            answers = {**self._answers, target: text.strip()}
+            self._answers = {k: v for k, v in answers.items() if v}
+            self._announce(Change("answers"))
+        return old
+
+    def set_answers(self, answers: dict[str, str]) -> dict[str, str]:
+        """Replace every line at once (a file opened, an undo); returns the lines it replaced."""
+        old = dict(self._answers)
+        new = {k: v.strip() for k, v in answers.items() if v.strip()}
+        if new != old:
+            self._answers = new
+            self._announce(Change("answers"))
+        return old
+
+    @property
+    def true_inputs(self) -> bool:
+        """Whether the learner's lines read the true ``.g`` of earlier lines (else their own results)."""
+        return self._true_inputs
+
+    def set_true_inputs(self, on: bool) -> None:
+        self._set("_true_inputs", bool(on), "answers")
+
+    @property
+    def hide_true(self) -> bool:
+        """The teacher's switch: the true ``.g`` grids stay hidden until the learner's line for them is right."""
+        return self._hide_true
+
+    def set_hide_true(self, on: bool) -> None:
+        self._set("_hide_true", bool(on), "answers")
 
     # -- what the inspector shows, for the inspected cell ----------------------------------------
 
