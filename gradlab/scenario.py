@@ -5,9 +5,12 @@
      "layers": [{"type": "linear", "w": [[0.15, 0.25], [0.20, 0.30]], "b": [0.35, 0.35]},
                 {"type": "sigmoid"}, …],
      "loss": "half_sse", "reduction": "mean", "dtype": "float64",
-     "frozen": ["b1", "b2"]}
+     "frozen": ["b1", "b2"],
+     "answers": {"out.g": "(out - y) / out.shape[0]", "w2.g": "l2.t() @ out.g"}}
 
 ``frozen`` (optional) names the parameters gradient descent leaves alone.
+``answers`` (optional) holds the learner's own backward lines, ``"name.g": "expression"``
+(see ``gradlab.grading``); ``answers_from_dict`` reads and checks them.
 
 Loading checks everything before it builds anything, and a file that is wrong
 in any way raises ``ScenarioError`` with one sentence naming the field and
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +38,12 @@ from gradlab.text import exact_values
 
 VERSION = 1
 DTYPES = ("float64", "float32")
-FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "frozen")
+FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "frozen", "answers")
 MAX_BYTES = 256 * 2**20  # far above any network a person edits by hand
 MAX_CELLS = 20_000_000
+MAX_ANSWERS = 100  # backward lines: a network with 30 layers has fewer
+MAX_ANSWER_LENGTH = 2_000  # characters of one line's right side, as the expression evaluator allows
+_GRADIENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\.g")
 
 
 def _number(value: Any, where: str) -> float:
@@ -101,6 +108,7 @@ def from_dict(data: Any) -> Network:
     for field in ("title", "notes"):
         if not isinstance(data.get(field, ""), str):
             raise ScenarioError(f"{field} must be text")
+    answers_from_dict(data)
     dtype = _choice(data, "dtype", DTYPES, "float64")
     loss = _choice(data, "loss", LOSSES, "mse")
     reduction = _choice(data, "reduction", REDUCTIONS, "mean")
@@ -194,6 +202,26 @@ def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
     return _matrix(value, "y", n_out)
 
 
+def answers_from_dict(data: Any) -> dict[str, str]:
+    """The learner's backward lines, ``{"w1.g": "x.t() @ l1.g", …}``, from a parsed scenario ({} when it has none).
+
+    Only their form is checked here (gradient names as keys, text as values, bounded in number and
+    length); whether each line is right is for ``gradlab.grading`` to say."""
+    answers = data.get("answers", {}) if isinstance(data, dict) else {}
+    if not isinstance(answers, dict):
+        raise ScenarioError('answers must be an object of backward lines, such as {"w1.g": "x.t() @ l1.g"}')
+    if len(answers) > MAX_ANSWERS:
+        raise ScenarioError(f"answers has {len(answers)} lines, more than the {MAX_ANSWERS} GradLab grades")
+    for key, text in answers.items():
+        if not _GRADIENT.fullmatch(key):
+            raise ScenarioError(f"answers has the key {json.dumps(key)[:40]}, but each key names a gradient, such as \"w1.g\"")
+        if not isinstance(text, str):
+            raise ScenarioError(f"answers[{json.dumps(key)}] is {json.dumps(text)[:40]}, but it must be text: the right side of {key} = …")
+        if len(text) > MAX_ANSWER_LENGTH:
+            raise ScenarioError(f"answers[{json.dumps(key)}] is {len(text):,} characters long; the most is {MAX_ANSWER_LENGTH:,}")
+    return dict(answers)
+
+
 def loads(text: str) -> Network:
     try:
         data = json.loads(text)
@@ -232,7 +260,8 @@ def _numbers(a: np.ndarray) -> list:
     return exact_values(a)
 
 
-def to_dict(net: Network) -> dict:
+def to_dict(net: Network, answers: dict[str, str] | None = None) -> dict:
+    """The scenario as plain data; ``answers`` (checked by ``answers_from_dict``) are written when there are any."""
     layers = []
     for layer in net.layers:
         spec: dict[str, Any] = layer.spec()
@@ -240,12 +269,15 @@ def to_dict(net: Network) -> dict:
             spec["w"], spec["b"] = _numbers(layer.w), _numbers(layer.b)
         layers.append(spec)
     y = net.y if net.loss == "cross_entropy" or net.y.shape[1] > 1 else net.y[:, 0]
-    return {
+    data = {
         "gradlab": VERSION, "title": net.title, "notes": net.notes,
         "x": _numbers(net.x), "y": _numbers(y), "layers": layers,
         "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name,
         **_frozen_field(net),
     }
+    if answers:
+        data["answers"] = answers_from_dict({"answers": answers})
+    return data
 
 
 def _frozen_field(net: Network) -> dict[str, list[str]]:
@@ -254,7 +286,7 @@ def _frozen_field(net: Network) -> dict[str, list[str]]:
     return {"frozen": frozen} if frozen else {}
 
 
-def dumps(net: Network) -> str:
+def dumps(net: Network, answers: dict[str, str] | None = None) -> str:
     """JSON laid out for reading: one field a line, one matrix row a line."""
 
     def value(v: Any, pad: str) -> str:
@@ -266,12 +298,15 @@ def dumps(net: Network) -> str:
                 "{" + ", ".join(f"{json.dumps(k)}: {value(x, pad + '  ')}" for k, x in item.items()) + "}" for item in v
             )
             return f"[{items}]"
+        if isinstance(v, dict) and v:  # the answers: one line each
+            lines = f",\n{pad} ".join(f"{json.dumps(k)}: {json.dumps(x, ensure_ascii=False)}" for k, x in v.items())
+            return "{" + lines + "}"
         return json.dumps(v, ensure_ascii=False)
 
-    fields = ",\n".join(f" {json.dumps(k)}: {value(v, '  ')}" for k, v in to_dict(net).items())
+    fields = ",\n".join(f" {json.dumps(k)}: {value(v, '  ')}" for k, v in to_dict(net, answers).items())
     return "{\n" + fields + "\n}\n"
 
 
-def save(net: Network, path: str | os.PathLike) -> None:
+def save(net: Network, path: str | os.PathLike, answers: dict[str, str] | None = None) -> None:
     """Write atomically: a temporary file in the same folder, then a rename over the target."""
-    write_text_atomically(path, dumps(net))
+    write_text_atomically(path, dumps(net, answers))

@@ -4,6 +4,7 @@
     gradlab jacobian (FILE | --preset NAME) --of TENSOR[r,c] --wrt TENSOR [--eps E] [--json]
                                                         ∂of/∂wrt, analytic and numeric
     gradlab train (FILE | --preset NAME) --lr LR --steps N [options]     steps of gradient descent
+    gradlab grade (FILE | --preset NAME) [options]     a learner's backward lines, right or wrong and why
 
 Each command is a module of this package with a ``main(argv) -> int`` that
 returns the exit status: 0 for success, 1 when the answer is "no" (a gradient
@@ -19,6 +20,7 @@ COMMANDS = {  # name → (module, what it does)
     "check": ("gradlab.cli.check", "check every gradient of the backward pass against finite differences"),
     "jacobian": ("gradlab.cli.jacobian", "how one watched value moves with every cell of one tensor, analytic and numeric"),
     "train": ("gradlab.cli.train", "take steps of gradient descent, w -= lr * w.g, and print the loss as it comes down"),
+    "grade": ("gradlab.cli.grade", "grade a learner's backward lines against the true gradients"),
 }
 
 
