@@ -28,6 +28,7 @@ from gradlab.network import Network, Pass, run
 from gradlab.text import fmt
 from gradlab.watch import Watched, WatchError, watched
 
+
 @dataclass(frozen=True)
 class LocalGrid:
     """One grid of local derivatives: what it is, its numbers, and two lines of text."""
