@@ -178,6 +178,7 @@ class Activation(Definition):
 
     kinked: ClassVar[bool] = False  # its derivative jumps at 0, where no finite difference can match it
     call: ClassVar[str] = "{kind}_grad({i}, {o})"
+    slope_words: ClassVar[str]  # what its slope is, cell by cell, in words: the Jacobian panel's line
 
     def fill(self, template: str, names: Names) -> str:
         return template.format(i=names.inp, o=names.out, kind=self.kind, **self.params())
@@ -211,6 +212,7 @@ class ReLU(Activation):
     numpy_forward: ClassVar[str] = "{o} = relu({i})"
     numpy_backward: ClassVar[str] = "{i}_g = relu_grad({i}, {o}_g)"
     torch_forward: ClassVar[str] = "{o} = torch.relu({i})"
+    slope_words: ClassVar[str] = "1 where {i} > 0, 0 where the unit is off"
 
     def forward(self, inp: np.ndarray) -> np.ndarray:
         return relu(inp)
@@ -234,6 +236,7 @@ class LeakyReLU(Activation):
     numpy_forward: ClassVar[str] = "{o} = leaky_relu({i}, {slope!r})"
     numpy_backward: ClassVar[str] = "{i}_g = leaky_relu_grad({i}, {o}_g, {slope!r})"
     torch_forward: ClassVar[str] = "{o} = F.leaky_relu({i}, {slope!r})"
+    slope_words: ClassVar[str] = "1 where {i} > 0, {slope:g} where it is not"
 
     def params(self) -> dict[str, Any]:
         return {"slope": self.slope}
@@ -258,6 +261,7 @@ class Sigmoid(Activation):
     numpy_forward: ClassVar[str] = "{o} = sigmoid({i})"
     numpy_backward: ClassVar[str] = "{i}_g = sigmoid_grad({o}, {o}_g)"
     torch_forward: ClassVar[str] = "{o} = torch.sigmoid({i})"
+    slope_words: ClassVar[str] = "{o}·(1 − {o}), read off {o}: at most ¼, at {i} = 0"
 
     def forward(self, inp: np.ndarray) -> np.ndarray:
         return sigmoid(inp)
@@ -280,6 +284,7 @@ class Tanh(Activation):
     numpy_forward: ClassVar[str] = "{o} = tanh({i})"
     numpy_backward: ClassVar[str] = "{i}_g = tanh_grad({o}, {o}_g)"
     torch_forward: ClassVar[str] = "{o} = torch.tanh({i})"
+    slope_words: ClassVar[str] = "1 − {o}², read off {o}: at most 1, at {i} = 0"
 
     def forward(self, inp: np.ndarray) -> np.ndarray:
         return tanh(inp)

@@ -28,13 +28,6 @@ from gradlab.network import Network, Pass, run
 from gradlab.text import fmt
 from gradlab.watch import Watched, WatchError, watched
 
-SLOPES = {  # what an activation's slope is, cell by cell, in words
-    "relu": "1 where {i} > 0, 0 where the unit is off",
-    "leaky_relu": "1 where {i} > 0, {slope:g} where it is not",
-    "sigmoid": "{o}·(1 − {o}), read off {o}: at most ¼, at {i} = 0",
-    "tanh": "1 − {o}², read off {o}: at most 1, at {i} = 0",
-}
-
 
 @dataclass(frozen=True)
 class LocalGrid:
@@ -150,7 +143,7 @@ def _activation(layer: Activation, names: Names, b: int, j: int, p: Pass) -> tup
         f"dL/d{at} = dL/d{cell} · {layer.kind}'({at}) = {working.formula} = {' '.join(working.terms)} "
         f"= {fmt(p.grads[i][b, j])}",
     )
-    words = layer.fill(SLOPES[layer.kind], names)
+    words = layer.fill(layer.slope_words, names)
     if on_kink.any():
         words += f"; ⚠ marks {i} = 0, the kink, where the slope jumps and the lesson takes the slope below 0"
     slopes_grid = LocalGrid(
