@@ -1,11 +1,20 @@
-"""A table model over one tensor of the sheet: a value grid (``x``, ``w1``, ``l1``…) or a gradient grid (``w1.g``…).
+"""A table model over one tensor of the session's sheet: a value grid (``x``, ``w1``, ``l1``…) or a gradient grid (``w1.g``…).
 
-Cells answer DisplayRole (fixed precision), EditRole (the float), ToolTipRole
-(full precision), BackgroundRole (a diverging colour by sign, or the influence
-colours of the inspected cell) and ``INFLUENCE_ROLE`` (``"source"``,
-``"influenced"``, ``"blocked"`` or None).  Edits are parsed here and handed to
-``edit``, which validates them in the core and puts them on the undo stack.
-The model listens to the sheet and emits ``dataChanged`` for just what moved.
+Cells answer DisplayRole (``cell_look.format_value``: never wider than the
+column), EditRole (the float), ToolTipRole (every digit, and for a blocked cell
+why), BackgroundRole (a sign tint, or the inspected cell's influence, or the
+watched mark), ForegroundRole (ink chosen for contrast on the strong colours),
+FontRole (the non-colour cue of each mark), AccessibleTextRole (the cell read
+out: name, value, gradient, mark) and ``INFLUENCE_ROLE`` (``"source"``,
+``"influenced"``, ``"blocked"`` or None).
+
+What a cell shows is worked out once per change, for the whole grid, as small
+arrays (tint levels, influence states, the watched mask); ``data`` only looks
+them up, and the text of a cell is made once and kept until its value moves.
+After a change the model compares the new arrays with the ones it showed and
+emits ``dataChanged`` for just the cells that differ.  Edits are parsed here
+and handed to ``edit``, which validates them in the core and puts them on the
+undo stack.
 """
 
 from __future__ import annotations
@@ -22,35 +31,41 @@ from gradlab.session import Session
 from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
 from ui import palette
+from ui.cell_look import BLACK, TINT_LEVELS, format_value, full_precision, ink_for, tint_alpha, tint_level
 from ui.signals import follow
+from ui.watch_controls import WATCHED_COLOUR, watched_state
 
 INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None
-VALUE_ROLES = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,
-               Qt.ItemDataRole.BackgroundRole]
-INFLUENCE_ROLES = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.ForegroundRole,
-                   INFLUENCE_ROLE]
-
-ANSWERED = frozenset(int(r) for r in (*VALUE_ROLES, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.FontRole,
-                                       Qt.ItemDataRole.ForegroundRole, INFLUENCE_ROLE))
-INK_ON_COLOUR = QColor("#000000")
-STATES = (None, "source", "influenced", "blocked")  # what INFLUENCE_ROLE answers
+MARK_ROLE = Qt.ItemDataRole.UserRole + 2  # the same, or "watched": what the cell delegate draws a cue for
+STATES = (None, "source", "influenced", "blocked", "watched")  # indices of the mark arrays; the last is not influence
+Role = Qt.ItemDataRole
+ANSWERED = frozenset(int(r) for r in (Role.DisplayRole, Role.EditRole, Role.ToolTipRole, Role.BackgroundRole,
+                                       Role.TextAlignmentRole, Role.FontRole, Role.ForegroundRole,
+                                       Role.AccessibleTextRole, INFLUENCE_ROLE, MARK_ROLE))
+INK_ON_COLOUR = BLACK  # dark text on the strong colours (yellow, green, purple), in the dark theme too
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+MAX_RUNS = 64  # a change scattered over more runs of cells than this is sent as one rectangle
+STRONG = {  # the marks drawn in an opaque colour, each with black ink
+    "source": QColor(palette.SOURCE),
+    "influenced": QColor(palette.INFLUENCED),
+    "watched": QColor(WATCHED_COLOUR),
+}
+HATCH = QBrush(QColor(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "answers"})
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-def format_value(v: float) -> str:
-    """Four decimals, switching to scientific notation where that would hide the number."""
-    v = float(v) + 0.0  # no −0
-    if v != 0 and not 1e-3 <= abs(v) < 1e5:
-        text = f"{v:.2e}"
-    else:
-        text = f"{v:.4f}"
-    return text.replace("-", "−")
+def _tints() -> dict[int, QColor]:
+    """The sign tints, made once: level > 0 vermillion (positive), < 0 blue (negative)."""
+    tints = {}
+    for level in range(1, TINT_LEVELS + 1):
+        tints[level] = palette.color(palette.POSITIVE, tint_alpha(level))
+        tints[-level] = palette.color(palette.NEGATIVE, tint_alpha(level))
+    return tints
 
 
-def full_precision(v: float | np.floating) -> str:
-    """Every digit that matters: the shortest text that reads back as the same number in its dtype."""
-    return str(v) if isinstance(v, np.float32) else repr(float(v))
+TINTS = _tints()
 
 
 class TensorModel(QAbstractTableModel):
@@ -62,14 +77,12 @@ class TensorModel(QAbstractTableModel):
         self.base = name.removesuffix(".g")
         self.is_grad = name.endswith(".g")
         self.colour_by_sign = True
-        self._a = self.sheet.array(name)
+        self.gone = False
         self._fonts: dict[str, QFont] = {}
         self.cell_font = QFont()  # the view's font; the view sets it as it is zoomed
-        self.gone = False
-        self._scale = 0.0
-        self._update_scale()
-        self._update_flags()
-        self._update_states()
+        self._texts: dict[tuple[int, int], str] = {}
+        self._blocked_reasons: dict[tuple[int, ...], str] = {}
+        self._load()
         follow(session, self, self._on_change)
 
     @property
@@ -80,34 +93,90 @@ class TensorModel(QAbstractTableModel):
     def cell_font(self, font: QFont) -> None:
         self._cell_font = QFont(font)
         self._fonts = {}
-        for state in ("source", "influenced", "blocked"):
-            # Influence is never told by colour alone: the cells it moves are underlined, the cells
-            # it cannot move italic (and hatched), the inspected cell bold and underlined.
+        for state in ("source", "influenced", "blocked", "watched"):
+            # Marks are never told by colour alone: the cells the inspected cell moves are underlined, the
+            # cells it cannot move italic (and hatched), the inspected cell bold and underlined, the watched
+            # cell bold and overlined (and outlined by the delegate).
             variant = QFont(font)
-            variant.setBold(state == "source")
+            variant.setBold(state in ("source", "watched"))
             variant.setItalic(state == "blocked")
             variant.setUnderline(state in ("source", "influenced"))
+            variant.setOverline(state == "watched")
             self._fonts[state] = variant
 
-    def _update_states(self) -> None:
-        """Work out, once per change, what every cell shows for the inspected cell; data() only looks it up."""
+    # -- what each cell shows, worked out once per change -----------------------------------
+
+    def _load(self) -> None:
+        """Take the array and work out every cell's look, as arrays shaped like the grid."""
+        self._a = self.sheet.array(self.name)
+        rows, cols = self.sheet.grid_shape(self.name)
+        self._grid = self._a.reshape(rows, cols)
         self._hidden = self.is_grad and not self.session.computed(self.name)
-        self._states = None
         self._downstream = False
+        self._marks = self._mark_states(rows, cols)
+        scale = float(np.abs(self._grid).max()) if self._grid.size and self._grid.dtype.kind == "f" else 0.0
+        levels = tint_level(self._grid, scale) * np.sign(self._grid).astype(np.int8)
+        self._levels = levels if self.colour_by_sign and not self._downstream else np.zeros_like(levels)
+        self._shown = self._grid.copy()
+
+    def _mark_states(self, rows: int, cols: int) -> np.ndarray | None:
+        """Indices into ``STATES`` per cell: the inspected cell's influence and the watched cell, or None."""
+        if self.gone:
+            return None
+        marks = None
         inspected = self.session.inspected
-        if self.is_grad or inspected is None or self.gone:
+        if not self.is_grad and inspected is not None:
+            found = self.session.derived.influence.get(self.base)
+            if found is not None or inspected[0] == self.base:
+                marks = np.zeros(self._a.shape, np.int8)
+                if found is not None:
+                    self._downstream = True
+                    marks[found.moved] = STATES.index("influenced")
+                    marks[found.blocked] = STATES.index("blocked")
+                if inspected[0] == self.base:
+                    marks[inspected[1]] = STATES.index("source")
+        watched = None if self.is_grad else watched_state(self.session, self.base)
+        if watched is not None and watched.shape == self._a.shape and watched.any():
+            marks = np.zeros(self._a.shape, np.int8) if marks is None else marks
+            marks[watched] = STATES.index("watched")
+        return None if marks is None else marks.reshape(rows, cols)
+
+    def _refresh(self) -> None:
+        """Work the look out again and tell the views about the cells whose look changed, and only those."""
+        old_values, old_levels, old_marks, old_hidden = self._shown, self._levels, self._marks, self._hidden
+        self._load()
+        if self._hidden != old_hidden:
+            self._texts.clear()
+            self._emit_cells(np.ones(self._grid.shape, bool))
             return
-        found = self.session.derived.influence.get(self.base)
-        if found is None and inspected[0] != self.base:
+        changed = (self._grid != old_values) | (self._levels != old_levels)
+        if (self._marks is None) != (old_marks is None):
+            changed |= True
+        elif self._marks is not None:
+            changed |= self._marks != old_marks
+        if changed.sum() > 1000:
+            self._texts.clear()
+        else:
+            for cell in zip(*np.nonzero(self._grid != old_values)):
+                self._texts.pop((int(cell[0]), int(cell[1])), None)
+        self._emit_cells(changed)
+
+    def _emit_cells(self, changed: np.ndarray) -> None:
+        """``dataChanged`` for each run of changed cells in a row (one rectangle when they are scattered)."""
+        if not changed.any() or not self.rowCount() or not self.columnCount():
             return
-        states = np.zeros(self._array().shape, np.int8)  # indices into STATES; small, for a 1000 × 784 x too
-        if found is not None:
-            self._downstream = True
-            states[found.moved] = STATES.index("influenced")
-            states[found.blocked] = STATES.index("blocked")
-        if inspected[0] == self.base:
-            states[inspected[1]] = STATES.index("source")
-        self._states = states
+        runs = []
+        for r in np.flatnonzero(changed.any(axis=1)):
+            cols = np.flatnonzero(changed[r])
+            for run in np.split(cols, np.flatnonzero(np.diff(cols) != 1) + 1):
+                runs.append((int(r), int(run[0]), int(run[-1])))
+        if len(runs) > MAX_RUNS:
+            rows, cols = np.nonzero(changed)
+            runs = [(int(rows.min()), int(cols.min()), int(cols.max()))]
+            self.dataChanged.emit(self.index(runs[0][0], runs[0][1]), self.index(int(rows.max()), runs[0][2]), [])
+            return
+        for r, first, last in runs:
+            self.dataChanged.emit(self.index(r, first), self.index(r, last), [])
 
     def cleanup(self) -> None:
         """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""
@@ -116,98 +185,123 @@ class TensorModel(QAbstractTableModel):
         self.gone = True
         self.endResetModel()
 
+    def _on_change(self, change: Change) -> None:
+        if self.gone or change.kind not in FOLLOWED:
+            return
+        if change.kind == "network":
+            self.beginResetModel()
+            self._texts.clear()
+            self._load()
+            self.endResetModel()
+        else:
+            self._refresh()
+
     # -- shape: 1-D tensors are one row (a bias under its weight's columns), except y, one column --
 
-    def _array(self) -> np.ndarray:
-        return self._a  # the sheet's array, fetched again at every change (views ask a thousand times a paint)
-
-    def _column_vector(self) -> bool:
-        return self.base == "y"
-
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        if parent.isValid() or self.gone:
-            return 0
-        a = self._array()
-        return a.shape[0] if a.ndim == 2 or self._column_vector() else 1
+        return 0 if parent.isValid() or self.gone else self._grid.shape[0]
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
-        if parent.isValid() or self.gone:
-            return 0
-        a = self._array()
-        return a.shape[1] if a.ndim == 2 else (1 if self._column_vector() else a.shape[0])
+        return 0 if parent.isValid() or self.gone else self._grid.shape[1]
 
     def cell(self, index: AnyIndex) -> tuple[int, ...]:
         """The tensor index behind a model index."""
-        if self._array().ndim == 2:
+        if self._a.ndim == 2:
             return (index.row(), index.column())
-        return (index.row(),) if self._column_vector() else (index.column(),)
+        return (index.row(),) if self._grid.shape[1] == 1 and self.base == "y" else (index.column(),)
 
     def model_index(self, cell: tuple[int, ...]) -> QModelIndex:
         if len(cell) == 2:
             return self.index(*cell)
-        return self.index(cell[0], 0) if self._column_vector() else self.index(0, cell[0])
+        return self.index(cell[0], 0) if self.base == "y" else self.index(0, cell[0])
 
     # -- reading -------------------------------------------------------------------
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        return self._flags if index.isValid() else Qt.ItemFlag.NoItemFlags
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return flags | Qt.ItemFlag.ItemIsEditable if not self.is_grad and self.sheet.editable(self.base) else flags
 
-    def _update_flags(self) -> None:
-        self._flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if not self.is_grad and self.sheet.editable(self.base):
-            self._flags |= Qt.ItemFlag.ItemIsEditable
+    def _text(self, r: int, c: int) -> str:
+        text = self._texts.get((r, c))
+        if text is None:
+            v = self._grid[r, c]
+            text = str(int(v)) if v.dtype.kind == "i" else format_value(v)
+            self._texts[(r, c)] = text
+        return text
+
+    def _state(self, r: int, c: int) -> str | None:
+        return None if self._marks is None else STATES[self._marks[r, c]]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if role not in ANSWERED or not index.isValid():  # views ask for a dozen roles per cell: answer fast
             return None
-        a = self._a
-        v = a[index.row(), index.column()] if a.ndim == 2 else a[index.row() if self.base == "y" else index.column()]
+        r, c = index.row(), index.column()
+        if role == Role.DisplayRole:
+            return "" if self._hidden else self._text(r, c)
+        if role == Role.TextAlignmentRole:
+            return RIGHT
         if self._hidden:  # stepping: this .g is not written yet
-            if role == Qt.ItemDataRole.ToolTipRole:
+            if role == Role.ToolTipRole or role == Role.AccessibleTextRole:
                 return f"{self.name} is not computed yet: step on through the backward pass"
-            return "" if role == Qt.ItemDataRole.DisplayRole else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return str(int(v)) if v.dtype.kind == "i" else format_value(v)
-        if role == Qt.ItemDataRole.EditRole:
-            return int(v) if v.dtype.kind == "i" else float(v)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{cell_name(self.name, self.cell(index))} = {full_precision(v)}"
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == INFLUENCE_ROLE:
-            return self.influence(index)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._background(index, float(v))
-        if role == Qt.ItemDataRole.FontRole:
-            state = self.influence(index)
+            return None
+        state = self._state(r, c)
+        if role == Role.BackgroundRole:
+            if state in STRONG:
+                return STRONG[state]
+            if state == "blocked":
+                return HATCH
+            level = int(self._levels[r, c])
+            return TINTS[level] if level else None
+        if role == Role.ForegroundRole:
+            return ink_for(STRONG[state]) if state in STRONG else None
+        if role == Role.FontRole:
             return self._fonts[state] if state else None
-        if role == Qt.ItemDataRole.ForegroundRole and self.influence(index) in ("source", "influenced"):
-            return INK_ON_COLOUR  # dark text on the strong colours, in the dark theme too
+        if role == INFLUENCE_ROLE:
+            return state if state != "watched" else None
+        if role == MARK_ROLE:
+            return state
+        v = self._grid[r, c]
+        if role == Role.EditRole:
+            return int(v) if v.dtype.kind == "i" else float(v)
+        if role == Role.ToolTipRole:
+            return self._tooltip(index, v, state)
+        if role == Role.AccessibleTextRole:
+            return self.accessible_text(index)
         return None
+
+    def _tooltip(self, index: AnyIndex, v: np.generic, state: str | None) -> str:
+        text = f"{cell_name(self.name, self.cell(index))} = {full_precision(v)}"
+        if state == "blocked":
+            text += f"\n{self.blocked_reason(self.cell(index))}"
+        return text
+
+    def blocked_reason(self, cell: tuple[int, ...]) -> str:
+        """Why the inspected cell reaches this cell and cannot move it."""
+        return "reached by the inspected cell, but a derivative on the way is 0, so it cannot move it"
+
+    def accessible_text(self, index: AnyIndex) -> str:
+        """The cell read out: "w1 row 2 column 0, value −0.31, gradient 0.12, moved by the inspected cell"."""
+        cell = self.cell(index)
+        where = " ".join(f"{axis} {i}" for axis, i in zip(("row", "column") if len(cell) == 2 else ("entry",), cell))
+        said = [f"{self.name} {where}", f"value {self._text(index.row(), index.column())}"]
+        if not self.is_grad and self.base in self.sheet.p.grads and self.session.computed(f"{self.base}.g"):
+            said.append(f"gradient {format_value(self.sheet.p.grads[self.base][cell])}")
+        state = self._state(index.row(), index.column())
+        said += {"source": ["inspected"], "influenced": ["moved by the inspected cell"],
+                 "blocked": ["reached by the inspected cell but not moved"], "watched": ["watched"]}.get(state or "", [])
+        return ", ".join(said)
 
     def text_for_editing(self, index: AnyIndex) -> str:
         """What an editor opens with: every digit of the cell, in its own dtype."""
-        v = self._array()[self.cell(index)]
+        v = self._a[self.cell(index)]
         return str(int(v)) if v.dtype.kind == "i" else full_precision(v)
 
     def influence(self, index: AnyIndex) -> str | None:
         """``"source"``, ``"influenced"``, ``"blocked"`` or None: this cell, for the inspected cell."""
-        return None if self._states is None else STATES[self._states[self.cell(index)]]
-
-    def _background(self, index: AnyIndex, v: float) -> QBrush | QColor | None:
-        state = self.influence(index)
-        if state == "source":
-            return palette.color(palette.SOURCE)
-        if state == "influenced":
-            return palette.color(palette.INFLUENCED, 0.55)
-        if state == "blocked":
-            return QBrush(palette.color(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
-        if self._downstream:
-            return None  # downstream of the inspected cell, only its influence is coloured
-        if not self.colour_by_sign or self._scale == 0 or v == 0:
-            return None
-        strength = 0.08 + 0.42 * min(abs(v) / self._scale, 1.0)
-        return palette.color(palette.POSITIVE if v > 0 else palette.NEGATIVE, strength)
+        state = self._state(index.row(), index.column())
+        return state if state != "watched" else None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
@@ -232,55 +326,11 @@ class TensorModel(QAbstractTableModel):
                 raise EditError(f"{value!r} is not a number")
             self._edit(self.base, cell, number)
         except EditError as e:
-            old = self._array()[cell]
+            old = self._a[cell]
             self.message.emit(f"{e}: {cell_name(self.base, cell)} keeps {full_precision(old)}.")
             return False
         return True
 
     def set_colour_by_sign(self, on: bool) -> None:
         self.colour_by_sign = on
-        self._emit_all([Qt.ItemDataRole.BackgroundRole])
-
-    # -- keeping views in step with the sheet ------------------------------------------
-
-    def _update_scale(self) -> bool:
-        a = self._array()
-        scale = float(np.abs(a).max()) if a.size and a.dtype.kind == "f" else 0.0
-        changed, self._scale = scale != self._scale, scale
-        return changed
-
-    def _emit_all(self, roles: list) -> None:
-        if self.rowCount() and self.columnCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, self.columnCount() - 1), roles)
-
-    def _on_change(self, change: Change) -> None:
-        if self.gone or change.kind in ("explained", "selected", "eps", "scheme"):
-            return
-        if change.kind != "network":
-            self._a = self.sheet.array(self.name)
-            self._update_states()
-        if change.kind == "network":
-            self.beginResetModel()
-            self._a = self.sheet.array(self.name)
-            self._update_scale()
-            self._update_flags()
-            self._update_states()
-            self.endResetModel()
-        elif change.kind == "inspected":
-            self._emit_all(INFLUENCE_ROLES)
-        elif change.kind == "step":
-            if self.is_grad:
-                self._emit_all(VALUE_ROLES)
-        elif change.tensor == self.name:  # this grid was edited: only the edited block moved
-            if self._update_scale():
-                self._emit_all([Qt.ItemDataRole.BackgroundRole])
-            first = self.model_index(change.top_left)
-            last_cell = tuple(t + n - 1 for t, n in zip(change.top_left, change.shape))
-            self.dataChanged.emit(first, self.model_index(last_cell), VALUE_ROLES + [INFLUENCE_ROLE])
-            if self.session.inspected:
-                self._emit_all(INFLUENCE_ROLES)
-        elif self.is_grad or not self.sheet.editable(self.name):  # computed: everything may have moved
-            self._update_scale()
-            self._emit_all(VALUE_ROLES + [INFLUENCE_ROLE])
-        elif self.session.inspected:  # another input changed: only the influence of the inspected cell can move
-            self._emit_all(INFLUENCE_ROLES)
+        self._refresh()

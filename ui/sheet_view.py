@@ -40,6 +40,8 @@ from ui.grid_model import TensorModel
 from ui.signals import follow
 
 MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
+CELL_PADDING = 5  # px beside a cell's text, at least the style's margins
+WIDEST_TEXTS = ("−0.0000", "−1234.5", "−1e-300", "−4.4e-4", "1.0e-12")  # the widest texts a cell can show
 
 
 class TensorView(QTableView):
@@ -76,8 +78,9 @@ class TensorView(QTableView):
             header.setFont(self.font())
         metrics = self.fontMetrics()
         bold = QFont(self.font())
-        bold.setBold(True)  # the inspected cell is bold: it must fit too
-        self.horizontalHeader().setDefaultSectionSize(QFontMetrics(bold).horizontalAdvance("−0.0000") + 6)
+        bold.setBold(True)  # the inspected and the watched cells are bold: they must fit too
+        widest = max(QFontMetrics(bold).horizontalAdvance(text) for text in WIDEST_TEXTS)
+        self.horizontalHeader().setDefaultSectionSize(widest + CELL_PADDING)
         self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
         self.horizontalHeader().setMinimumSectionSize(8)
         self.verticalHeader().setMinimumSectionSize(metrics.height() + 4)
