@@ -33,7 +33,19 @@ from gradlab.network import Network, Step, backward_steps
 from gradlab.sheet import Change, Sheet
 from gradlab.text import cell_name
 from gradlab.train import learning_rate
-from gradlab.watch import LOSS, Watched, WatchError, watched
+from gradlab.watch import (
+    LOSS,
+    Watched,
+    WatchedNudge,
+    WatchError,
+    backprop,
+    nudge_watched,
+    nudgeable,
+    sweep_watched,
+    value,
+    watched,
+    watched_curve,
+)
 
 Cell = tuple[str, tuple[int, ...]]
 Listener = Callable[[Change], None]
@@ -378,8 +390,34 @@ class Derived:
 
     @cached_property
     def sweep(self) -> Sweep | None:
+        """The quotients of the watched value over many ε (None when nothing is inspected, or the
+        inspected cell cannot move the watched one: ``watch_problem`` says why)."""
         s = self._session
-        return sweep(s.sheet.net, *s.inspected, p=s.sheet.p, columns=s.sheet.columns) if s.inspected else None
+        if not s.inspected or self.watch_problem:
+            return None
+        if s.watched.is_loss:
+            return sweep(s.sheet.net, *s.inspected, p=s.sheet.p, columns=s.sheet.columns)
+        return sweep_watched(s.sheet.net, *s.inspected, of=s.watched, p=s.sheet.p, columns=s.sheet.columns)
+
+    @cached_property
+    def watch_problem(self) -> str | None:
+        """Why the inspected cell cannot move the watched value (it is downstream of it), or None."""
+        s = self._session
+        if not s.inspected or s.watched.is_loss:
+            return None
+        try:
+            nudgeable(s.sheet.net, s.inspected[0], s.watched)
+        except WatchError as e:
+            return str(e)
+        return None
+
+    def watched_nudge(self, eps: float | None = None) -> WatchedNudge | None:
+        """The inspected cell's nudge read off the watched value (None while the loss is watched)."""
+        s = self._session
+        if not s.inspected or s.watched.is_loss or self.watch_problem:
+            return None
+        return nudge_watched(s.sheet.net, *s.inspected, s.watched, s.eps if eps is None else eps, s.sheet.p,
+                             s.sheet.columns)
 
     def nudge(self, eps: float | None = None) -> Nudge | None:
         s = self._session
@@ -391,16 +429,23 @@ class Derived:
         return self._nudges[eps]
 
     def tangent(self, values: np.ndarray) -> np.ndarray:
-        """The line through (θ, L) whose slope is the analytic gradient: L + θ.g · (v − θ)."""
+        """The line through (θ, watched) whose slope is the analytic derivative: the loss's is L + θ.g · (v − θ)."""
         s = self._session
         name, index = s.require_inspected()
         p = s.sheet.p
-        return p.loss + p.grads[name][index] * (np.asarray(values) - p.values[name][index])
+        if s.watched.is_loss:
+            at, slope = p.loss, p.grads[name][index]
+        else:
+            at, slope = value(s.sheet.net, p, s.watched), backprop(s.sheet.net, s.watched, p)[name][index]
+        return at + slope * (np.asarray(values) - p.values[name][index])
 
     def loss_curve(self, half_width: float, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
-        """The loss as the inspected cell moves ``half_width`` either way."""
+        """The watched value (the loss, unless a cell is watched) as the inspected cell moves ``half_width``
+        either way."""
         s = self._session
         name, index = s.require_inspected()
         v0 = float(s.sheet.p.values[name][index])
         values = np.linspace(v0 - half_width, v0 + half_width, points)
-        return values, loss_curve(s.sheet.net, name, index, values, s.sheet.p, s.sheet.columns)
+        if s.watched.is_loss:
+            return values, loss_curve(s.sheet.net, name, index, values, s.sheet.p, s.sheet.columns)
+        return values, watched_curve(s.sheet.net, name, index, values, s.watched, s.sheet.p, s.sheet.columns)

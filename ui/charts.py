@@ -1,14 +1,19 @@
-"""Three charts of the inspected cell's nudges, side by side.
+"""Four charts of the inspected cell's nudges, side by side, measured by the watched value (the loss by default).
 
-``fd-plot``     the forward and central quotients ΔL/Δε against ε (log x), with the analytic gradient;
-``error-plot``  |quotient − analytic| against ε (log–log): the V of truncation error (large ε) against
-                round-off (small ε);
-``loss-plot``   L as the cell moves around its value, the tangent the backward formulas predict, and the
-                points at the value and at value + ε.
+``fd-plot``      the forward and central quotients ΔL/Δε against ε (log x), with the analytic gradient;
+``error-plot``   |quotient − analytic| against ε (log–log): the V whose right arm is truncation error
+                 (ε too large for a straight line) and whose left arm is round-off (ε too small for the
+                 number format), each arm named on the chart;
+``loss-plot``    L as the cell moves around its value, the tangent the backward formulas predict, the
+                 secant through the value and value + ε, and those two points;
+``secant-plot``  the same, zoomed to ε: L minus its tangent, so the tangent is the flat line at 0 and the
+                 secant's slope is what the forward quotient gets wrong, at the ε chosen.
 
-The charts follow the session: its inspected cell and ε, and every change of the sheet.  They read the
-session's ``derived`` data and do no maths of their own beyond masking what a log axis cannot show.  Every curve and line is made once and
-updated with ``setData``/``setValue``.
+The charts follow the session: its inspected cell, watched value and ε, and every change of the sheet; they
+redraw once a turn of the event loop, after the grids, and not at all while hidden.  They read the
+session's ``derived`` data and do no maths of their own beyond masking what a log axis cannot show and
+subtracting the tangent.  Every curve and line is made once and updated with ``setData``/``setValue``; the
+legends sit under the plots, never on the data.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
@@ -29,27 +33,23 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
+from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, style_plot, style_text
 from ui.signals import follow
 
-PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot")
+PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot", "secant-plot")
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
 LOSS_POINTS = 101
-PLOT_MIN_WIDTH = 150  # three side by side still fit beside the inspector on an 800-wide screen
-_PEN_WIDTH = 2.0  # at font scale 1
-_SYMBOL_SIZE = 6.0
-_TICK_PT, _LABEL_PT, _TITLE_PT = 8.0, 9.0, 10.0
-_TITLES = {
-    "fd-plot": "Difference quotients",
-    "error-plot": "Error of the quotients",
-    "loss-plot": "Loss around the value",
-}
+PLOT_MIN_WIDTH = 120  # four side by side fit beside the inspector on an 800-wide screen
+SECANT_SPAN = 2.5  # the secant plot reaches this many ε either side of the value
+ROUND_OFF_AT, TRUNCATION_AT = 1e-13, 0.1  # where the V's arms are named (ε)
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "eps", "step"})
 
 
 def loss_half_width(value: float, eps: float) -> float:
     """How far either side of ``value`` the loss plot reaches.
 
     Four ε, so that value + ε sits well inside the plot; but at least 5 % of the value's size (plus 0.05),
-    so that the curvature the tangent misses shows even when ε is tiny."""
+    so that the curvature the tangent misses shows even when ε is tiny (the secant plot zooms in to ε)."""
     return max(4.0 * eps, 0.05 * (abs(value) + 1.0))
 
 
@@ -67,44 +67,57 @@ chart_export.install()
 
 
 class NudgeCharts(QWidget):
-    """The inspected cell's three nudge charts, for the session's inspected cell and ε."""
+    """The inspected cell's nudge charts, for the session's inspected cell, watched value and ε."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
-        self._eps_timer = QTimer(self, singleShot=True, interval=0)  # ε drags come in bursts: one redraw a turn
-        self._eps_timer.timeout.connect(self.refresh)
+        self._timer = QTimer(self, singleShot=True, interval=0)  # changes come in bursts: one redraw a turn
+        self._timer.timeout.connect(self.refresh)
+        self._stale = False  # something changed while the charts were hidden
         self.font_scale = 1.0
-        self.foreground = "k"  # ink: black on white plots, white on black ones
+        self.theme: ChartTheme = LIGHT
         self._sweep_shown: Sweep | None = None  # the Sweep behind the curves, for the readouts
-        self._loss_shown: tuple[str, np.ndarray, np.ndarray, np.ndarray] | None = None  # cell, values, L, tangent
-        self._loss_axis_label = ""
+        self._loss_shown: tuple[str, str, np.ndarray, np.ndarray, np.ndarray] | None = None  # cell, y, values, y, tangent
+        self._bend_shown: tuple[str, str, np.ndarray, np.ndarray] | None = None  # cell, y, values, y − tangent
+        self._labels_for: tuple | None = None  # the watched value and cell the titles and labels were made for
 
         self._styles: list[tuple[pg.PlotDataItem, str, bool, Qt.PenStyle]] = []  # each series' look at scale 1
         self.plots: dict[str, pg.PlotWidget] = {}
         self.readouts: dict[str, QLabel] = {}
+        self._titles: dict[str, str] = {}
         row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
         for name in PLOT_NAMES:
             row.addLayout(self._make_plot(name), 1)
         self.plots["fd-plot"].setLogMode(x=True, y=False)
         self.plots["error-plot"].setLogMode(x=True, y=True)
 
-        fd, err, loss = (self.plots[n] for n in PLOT_NAMES)
+        fd, err, loss, secant = (self.plots[n] for n in PLOT_NAMES)
         self.forward_curve = self._curve(fd, "forward", palette.FORWARD, symbol="o")
         self.central_curve = self._curve(fd, "central", palette.CENTRAL, symbol="s")
         self.analytic_line = pg.InfiniteLine(angle=0, movable=False)
         self._analytic_key = self._curve(fd, "analytic", palette.ANALYTIC, in_plot=False)
         self._analytic_key.visibleChanged.connect(lambda: self.analytic_line.setVisible(self._analytic_key.isVisible()))
+        fd.addItem(self.analytic_line)
         self.eps_line = self._eps_marker(fd)
         # lines alone here: the ΔL/Δε plot already marks each sampled ε, and symbols cost a frame budget
         self.forward_error_curve = self._curve(err, "forward", palette.FORWARD)
         self.central_error_curve = self._curve(err, "central", palette.CENTRAL, style=Qt.PenStyle.DashLine)
         self.eps_error_line = self._eps_marker(err)
+        self.round_off_label = pg.TextItem("◀ round-off", anchor=(0, 0))
+        self.truncation_label = pg.TextItem("truncation ▶", anchor=(1, 0))
+        for label in (self.round_off_label, self.truncation_label):
+            err.addItem(label, ignoreBounds=True)
         self.loss_curve = self._curve(loss, "L", palette.GREY)
         self.tangent_curve = self._curve(loss, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
+        self.secant_curve = self._curve(loss, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
         self.current_marker = self._curve(loss, "value", palette.SOURCE, symbol="o", line=False)
         self.nudged_marker = self._curve(loss, "value + ε", palette.CENTRAL, symbol="t", line=False)
-        fd.addItem(self.analytic_line)
+        self.bend_curve = self._curve(secant, "L − tangent", palette.GREY)
+        self.flat_tangent = self._curve(secant, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
+        self.bent_secant = self._curve(secant, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
+        self.bend_markers = self._curve(secant, "value, value + ε", palette.CENTRAL, symbol="t", line=False)
 
         charts = QWidget()
         charts.setLayout(row)
@@ -115,6 +128,7 @@ class NudgeCharts(QWidget):
         self._pages.addWidget(self.empty_label)
         self._pages.addWidget(charts)
         self._charts_page = charts
+        self._label_plots()
         self.set_font_scale(1.0)
         self._move_eps_markers()
         follow(session, self, self._on_change)
@@ -125,21 +139,17 @@ class NudgeCharts(QWidget):
     def _make_plot(self, name: str) -> QVBoxLayout:
         plot = pg.PlotWidget()
         plot.setObjectName(name)
-        plot.setBackground("w")
         plot.setMinimumWidth(PLOT_MIN_WIDTH)
         plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot.setMenuEnabled(True)  # the view menu, and with it the scene's Export… (PNG, SVG…)
         plot.scene().contextMenu[0].setEnabled(True)
         plot.showGrid(x=False, y=False)  # grid lines on log axes cost ~30 ms a repaint; the ticks suffice
-        plot.addLegend(offset=(-10, 10), labelTextColor="k", brush=pg.mkBrush(255, 255, 255, 170))
+        item = plot.getPlotItem()
+        legend = pg.LegendItem(colCount=2, labelTextColor=LIGHT.ink)  # under the plot, never on the data
+        item.layout.addItem(legend, 4, 1)
+        item.legend = legend
         plot.scene().sigMouseMoved.connect(partial(self._mouse_moved, name))
-        labels = {
-            "fd-plot": ("ε (cell units)", "ΔL/Δε (loss per cell unit)"),
-            "error-plot": ("ε (cell units)", "|quotient − analytic| (loss per cell unit)"),
-            "loss-plot": ("cell value (cell units)", "L (loss units)"),
-        }[name]
-        for side, text in zip(("bottom", "left"), labels):
-            plot.setLabel(side, text)
+        for side in ("bottom", "left"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # ticks show the numbers themselves, never "(x0.001)"
         readout = QLabel("")
         readout.setObjectName(f"{name}-readout")
@@ -157,15 +167,46 @@ class NudgeCharts(QWidget):
                                symbolPen=None)
         self._styles.append((item, colour, line, style))
         if in_plot:
-            plot.addItem(item)
+            plot.addItem(item)  # with a name, the plot's legend takes it too
         else:  # a legend key standing for a line that is not a curve
             plot.getPlotItem().legend.addItem(item, label)
         return item
 
     def _eps_marker(self, plot: pg.PlotWidget) -> pg.InfiniteLine:
-        line = pg.InfiniteLine(angle=90, movable=False, label="ε", labelOpts={"position": 0.05, "color": "k", "fill": (255, 255, 255, 200)})
+        line = pg.InfiniteLine(angle=90, movable=False, label="ε", labelOpts={"position": 0.05})
         plot.addItem(line)
         return line
+
+    def _label_plots(self) -> None:
+        """Titles and axis labels for the watched value: L, or the watched cell ("out[1,0]")."""
+        watched = self.session.watched
+        cell = cell_name(*self.session.inspected) if self.session.inspected else "cell value"
+        key = (str(watched), cell)
+        if key == self._labels_for:  # a new label re-lays the plot out: only when it changes
+            return
+        self._labels_for = key
+        y = "L" if watched.is_loss else str(watched)
+        unit = "loss" if watched.is_loss else f"{watched}"
+        self._titles = {
+            "fd-plot": "Difference quotients",
+            "error-plot": "Error of the quotients",
+            "loss-plot": "Loss around the value" if watched.is_loss else f"{watched} around the value",
+            "secant-plot": "Secant and tangent at ε",
+        }
+        labels = {
+            "fd-plot": ("ε (cell units)", f"Δ{y}/Δε ({unit} per cell unit)"),
+            "error-plot": ("ε (cell units)", f"|quotient − analytic| ({unit} per cell unit)"),
+            "loss-plot": (f"{cell} (cell units)", f"{y} ({unit} units)" if watched.is_loss else y),
+            "secant-plot": (f"{cell} (cell units)", f"{y} − tangent"),
+        }
+        for name, (bottom, left) in labels.items():
+            self.plots[name].setLabel("bottom", bottom)
+            self.plots[name].setLabel("left", left)
+        for plot, curve, text in (("loss-plot", self.loss_curve, y), ("secant-plot", self.bend_curve, f"{y} − tangent")):
+            for sample, label in self.plots[plot].getPlotItem().legend.items:
+                if sample.item is curve:
+                    label.setText(text)
+        self._restyle()
 
     # -- following the session -------------------------------------------------------
 
@@ -173,8 +214,13 @@ class NudgeCharts(QWidget):
     def eps(self) -> float:
         return self.session.eps
 
+    @property
+    def foreground(self) -> str:
+        """The ink as pyqtgraph's shorthand: ``"k"`` on white plots, ``"w"`` on black ones."""
+        return self.theme.shorthand
+
     def set_epsilon(self, eps: float) -> None:
-        """Set the session's ε: the ε markers move at once, the loss plot's ε point at the next ``refresh``."""
+        """Set the session's ε: the ε markers move at once, the curves at the next ``refresh``."""
         self.session.set_eps(eps)
 
     def _move_eps_markers(self) -> None:
@@ -182,19 +228,32 @@ class NudgeCharts(QWidget):
             line.setValue(math.log10(self.eps))
 
     def _on_change(self, change: Change) -> None:
+        if change.kind not in FOLLOWED:
+            return
         if change.kind == "eps":
             self._move_eps_markers()
-            self._eps_timer.start()
-        elif change.kind not in ("selected", "explained"):
-            self._eps_timer.stop()
-            self.refresh()
+        if self.isVisible():
+            self._timer.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._timer.start()
 
     def refresh(self) -> None:
         """Redraw every chart from the session's current state, or show the empty state."""
+        self._timer.stop()
+        derived = self.session.derived
         if self.session.inspected is None:
             self.clear()
             return
-        derived = self.session.derived
+        if derived.watch_problem:
+            self.clear(f"{derived.watch_problem}.")
+            return
+        self._label_plots()
         sw = derived.sweep
         self._sweep_shown = sw
         finite_fwd, finite_cen = np.isfinite(sw.forward), np.isfinite(sw.central)
@@ -205,32 +264,54 @@ class NudgeCharts(QWidget):
         self.forward_error_curve.setData(*_positive(sw.eps, sw.error("forward")))
         self.central_error_curve.setData(*_positive(sw.eps, sw.error("central")))
 
-        n = derived.nudge(self.eps)
-        values, losses = derived.loss_curve(loss_half_width(n.value, self.eps), LOSS_POINTS)
+        value, step, before, after = self._nudge_point()
+        values, moved = derived.loss_curve(loss_half_width(value, self.eps), LOSS_POINTS)
         tangent = derived.tangent(values)
-        self.loss_curve.setData(values, losses)
+        slope = (after - before) / step if step else math.nan
+        self.loss_curve.setData(values, moved)
         self.tangent_curve.setData(values, tangent)
-        self.current_marker.setData([n.value], [n.loss])
-        self.nudged_marker.setData([n.value + n.step_plus], [n.loss_plus])
-        cell = cell_name(*self.session.inspected)
-        self._loss_shown = (cell, values, losses, tangent)
-        label = f"{cell} (cell units)"
-        if self._loss_axis_label != label:  # a new label re-lays the plot out: only when it changes
-            self._loss_axis_label = label
-            self.plots["loss-plot"].setLabel("bottom", label)
+        self.secant_curve.setData(values, before + slope * (values - value) if step else [])
+        self.current_marker.setData([value], [before])
+        self.nudged_marker.setData([value + step], [after])
+        y = "L" if self.session.watched.is_loss else str(self.session.watched)
+        self._loss_shown = (cell_name(*self.session.inspected), y, values, moved, tangent)
+
+        near, bent = derived.loss_curve(SECANT_SPAN * max(abs(step), self.eps), LOSS_POINTS)
+        bend = bent - derived.tangent(near)
+        gradient = float(sw.analytic)
+        self.bend_curve.setData(near, bend)
+        self.flat_tangent.setData([near[0], near[-1]], [0.0, 0.0])
+        self.bent_secant.setData(near, (slope - gradient) * (near - value) if step else [])
+        self.bend_markers.setData([value, value + step], [0.0, after - before - gradient * step])
+        self._bend_shown = (self._loss_shown[0], y, near, bend)
+
         self._pages.setCurrentWidget(self._charts_page)
         finite_errors = np.concatenate([_positive(sw.eps, sw.error(s))[1] for s in ("forward", "central")])
         quotients = np.concatenate([sw.forward[finite_fwd], sw.central[finite_cen], [sw.analytic]])
         log_eps = np.log10(sw.eps)
         self._keep_in_view("fd-plot", log_eps, quotients)
         self._keep_in_view("error-plot", log_eps, np.log10(finite_errors) if finite_errors.size else np.zeros(1))
-        self._keep_in_view("loss-plot", values, np.concatenate([losses, [n.loss_plus]]))
+        self._keep_in_view("loss-plot", values, np.concatenate([moved, [after]]))
+        self._keep_in_view("secant-plot", near, np.concatenate([bend, [0.0]]), tight=True)
+        top = self.plots["error-plot"].getViewBox().viewRange()[1][1]
+        self.round_off_label.setPos(math.log10(ROUND_OFF_AT), top)
+        self.truncation_label.setPos(math.log10(TRUNCATION_AT), top)
 
-    def _keep_in_view(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+    def _nudge_point(self) -> tuple[float, float, float, float]:
+        """The inspected cell's value, the +ε step stored, and the watched value before and after it."""
+        derived = self.session.derived
+        if self.session.watched.is_loss:
+            n = derived.nudge(self.eps)
+            return n.value, n.step_plus, n.loss, n.loss_plus
+        w = derived.watched_nudge(self.eps)
+        return w.value, w.step_plus, w.watched, w.watched_plus
+
+    def _keep_in_view(self, name: str, x: np.ndarray, y: np.ndarray, tight: bool = False) -> None:
         """Move a plot's range only when its data leaves the view or shrinks to a small part of it.
 
         Steady axes are easier to read while nudging, and a range that does not move
-        lets pyqtgraph reuse its drawn axes instead of laying the ticks out again."""
+        lets pyqtgraph reuse its drawn axes instead of laying the ticks out again.  A ``tight``
+        plot follows its data every time (the secant plot's range is tied to ε)."""
         x, y = x[np.isfinite(x)], y[np.isfinite(y)]
         if not x.size or not y.size:
             return
@@ -238,23 +319,25 @@ class NudgeCharts(QWidget):
         box.disableAutoRange()
         (vx0, vx1), (vy0, vy1) = box.viewRange()
         wanted = ((float(x.min()), float(x.max())), (float(y.min()), float(y.max())))
-        stale = False
+        stale = tight
         for (lo, hi), (vlo, vhi) in zip(wanted, ((vx0, vx1), (vy0, vy1))):
             span = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1e-300))
             stale |= lo < vlo or hi > vhi or (vhi - vlo) > 4 * span
         if stale:
+            if wanted[1][0] == wanted[1][1]:  # a flat line (the bend below round-off): give it some height
+                pad = max(abs(wanted[1][0]), 1e-300) * 1e-3 or 1.0
+                wanted = (wanted[0], (wanted[1][0] - pad, wanted[1][1] + pad))
             box.setRange(xRange=wanted[0], yRange=wanted[1], padding=0.08)
 
-    def clear(self) -> None:
-        """Empty every curve and show the empty-state text."""
-        for curve in (self.forward_curve, self.central_curve, self.forward_error_curve, self.central_error_curve,
-                      self.loss_curve, self.tangent_curve, self.current_marker, self.nudged_marker):
+    def clear(self, text: str = EMPTY_TEXT) -> None:
+        """Empty every curve and show ``text`` in their place."""
+        for curve, *_ in self._styles:
             curve.setData([], [])
         self.analytic_line.setVisible(False)
-        self._sweep_shown = self._loss_shown = None
-        self._loss_axis_label = ""
+        self._sweep_shown = self._loss_shown = self._bend_shown = None
         for readout in self.readouts.values():
             readout.setText("")
+        self.empty_label.setText(text)
         self._pages.setCurrentWidget(self.empty_label)
 
     # -- exact values under the mouse -------------------------------------------------
@@ -265,9 +348,15 @@ class NudgeCharts(QWidget):
         if plot_name == "loss-plot":
             if self._loss_shown is None:
                 return ""
-            cell, values, losses, tangent = self._loss_shown
+            cell, y, values, moved, tangent = self._loss_shown
             i = int(np.argmin(np.abs(values - x)))
-            return f"{cell} = {values[i]:.6g}  L = {losses[i]:.6g}  tangent = {tangent[i]:.6g}"
+            return f"{cell} = {values[i]:.6g}  {y} = {moved[i]:.6g}  tangent = {tangent[i]:.6g}"
+        if plot_name == "secant-plot":
+            if self._bend_shown is None:
+                return ""
+            cell, y, values, bend = self._bend_shown
+            i = int(np.argmin(np.abs(values - x)))
+            return f"{cell} = {values[i]:.10g}  {y} − tangent = {bend[i]:.3g}"
         sw = self._sweep_shown
         if sw is None:
             return ""
@@ -285,7 +374,8 @@ class NudgeCharts(QWidget):
         if not view.sceneBoundingRect().contains(scene_pos):
             return
         x = view.mapSceneToView(scene_pos).x()
-        self.readouts[plot_name].setText(self.readout_at(plot_name, x if plot_name == "loss-plot" else 10.0**x))
+        log_x = plot_name in ("fd-plot", "error-plot")
+        self.readouts[plot_name].setText(self.readout_at(plot_name, 10.0**x if log_x else x))
 
     # -- export and looks --------------------------------------------------------------
 
@@ -302,45 +392,31 @@ class NudgeCharts(QWidget):
             raise ValueError(f"charts can be exported as .png or .svg, not “{path}”")
 
     def set_theme(self, dark: bool) -> None:
-        """White plots with black ink, or black plots with white ink."""
-        self.foreground = "w" if dark else "k"
-        for plot in self.plots.values():
-            plot.setBackground("k" if dark else "w")
-            legend = plot.getPlotItem().legend
-            legend.setBrush(pg.mkBrush(0, 0, 0, 170) if dark else pg.mkBrush(255, 255, 255, 170))
-            legend.setLabelTextColor(self.foreground)
-        for line in (self.eps_line, self.eps_error_line):
-            line.label.setColor(self.foreground)
-            line.label.fill = pg.mkBrush(0, 0, 0, 200) if dark else pg.mkBrush(255, 255, 255, 200)
-        self.set_font_scale(self.font_scale)
+        """White plots with black ink, or black plots with white ink: every text at 21:1."""
+        self.theme = DARK if dark else LIGHT
+        self._restyle()
 
     def set_font_scale(self, scale: float) -> None:
         """Scale titles, axis labels, ticks, legends and pen widths together (1.0 is the default)."""
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
         self.font_scale = scale
-        tick_font = QFont()
-        tick_font.setPointSizeF(_TICK_PT * scale)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        scale, theme = self.font_scale, self.theme
         for name, plot in self.plots.items():
-            item = plot.getPlotItem()
-            item.setTitle(_TITLES[name], color=self.foreground, size=f"{_TITLE_PT * scale:g}pt")
-            for side in ("left", "bottom"):
-                axis = item.getAxis(side)
-                axis.setPen(pg.mkPen(self.foreground, width=scale))
-                axis.setTextPen(self.foreground)
-                axis.setTickFont(tick_font)
-                axis.setLabel(axis.labelText, color=self.foreground, **{"font-size": f"{_LABEL_PT * scale:g}pt"})
-            item.legend.setLabelTextSize(f"{_LABEL_PT * scale:g}pt")  # stored only: existing labels need setText
-            for _, label in item.legend.items:
-                label.setText(label.text, size=f"{_LABEL_PT * scale:g}pt")
-        width = _PEN_WIDTH * scale
+            style_plot(plot, self._titles[name], theme, scale)
         for curve, colour, line, style in self._styles:
-            curve.setPen(pg.mkPen(colour, width=width, style=style) if line else None)
-            curve.setSymbolSize(_SYMBOL_SIZE * scale * (1.0 if line else 1.5))  # a lone marker is drawn larger
-        self.analytic_line.setPen(pg.mkPen(palette.ANALYTIC, width=width))
+            curve.setPen(line_pen(colour, scale, style) if line else None)
+            curve.setSymbolSize(SYMBOL_SIZE * scale * (1.0 if line else 1.5))  # a lone marker is drawn larger
+        self.analytic_line.setPen(line_pen(palette.ANALYTIC, scale))
         for line in (self.eps_line, self.eps_error_line):
-            line.setPen(pg.mkPen(palette.GREY, width=width, style=Qt.PenStyle.DotLine))
-            line.label.setFont(tick_font)
+            line.setPen(line_pen(palette.GREY, scale, Qt.PenStyle.DotLine))
+            style_text(line.label, theme, scale)
+            line.label.fill = pg.mkBrush(*theme.legend_fill)
+        for label in (self.round_off_label, self.truncation_label):
+            style_text(label, theme, scale)
 
     def _plot(self, plot_name: str) -> pg.PlotWidget:
         if plot_name not in self.plots:

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QMenu, QTableView, QWidget
 
 from gradlab.errors import EditError
 from gradlab.tabular import array_literal, parse_table, to_tsv
 from gradlab.text import cell_name
 from ui.grid_model import TensorModel
+from ui.watch_controls import watch_action
 
 WriteBlock = Callable[[str, tuple[int, ...], np.ndarray, str], None]
 Cursor = QAbstractItemView.CursorAction
@@ -126,8 +127,23 @@ class GridClipboard(QObject):
         view.addAction(separator)
         self.numpy_action = self._action("Copy tensor as &NumPy literal", "numpy-literal", lambda: self.copy_literal("numpy"))
         self.torch_action = self._action("Copy tensor as P&yTorch literal", "torch-literal", lambda: self.copy_literal("torch"))
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self.show_menu)
         view.installEventFilter(self)
+
+    def menu(self, index) -> QMenu:
+        """The context menu at ``index``: the grid's actions, and for a computed cell, Watch it."""
+        menu = QMenu(self.view)
+        menu.addActions(self.view.actions())
+        if index.isValid():
+            watch = watch_action(self.model.session, self.model.name, self.model.cell(index), menu, self.say)
+            if watch is not None:
+                menu.addSeparator()
+                menu.addAction(watch)
+        return menu
+
+    def show_menu(self, position) -> None:
+        self.menu(self.view.indexAt(position)).popup(self.view.viewport().mapToGlobal(position))
 
     def _action(self, text: str, key: str, slot: Callable[[], None], shortcuts: list | None = None) -> QAction:
         action = QAction(text, self.view, objectName=f"{self.model.name}:{key}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
@@ -319,17 +319,18 @@ class MainWindow(QMainWindow):
 
     # -- drops and closing ----------------------------------------------------------------
 
-    def event(self, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            path = dropped_scenario(event.mimeData())
-            if path is None:
-                return super().event(event)
+    def dragEnterEvent(self, event) -> None:
+        if dropped_scenario(event.mimeData()) is not None:
             event.acceptProposedAction()
-            if kind == QEvent.Type.Drop:  # opened once the drop is over, so a question never blocks the drag's source
-                QTimer.singleShot(0, self, lambda: self.files.open_file(path))
-            return True
-        return super().event(event)
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        path = dropped_scenario(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()  # opened once the drop is over, so a question never blocks the drag's source
+            QTimer.singleShot(0, self, lambda: self.files.open_file(path))
 
     def closeEvent(self, event) -> None:
         if not self.files.closing():

@@ -38,6 +38,7 @@ from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
 from ui.signals import follow
+from ui.watch_controls import watch_click
 
 MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
 CELL_PADDING = 5  # px beside a cell's text, at least the style's margins
@@ -106,6 +107,17 @@ class TensorView(QTableView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:  # zoomed: cells grow with their text
             self.apply_font_metrics()
+
+    def mousePressEvent(self, event) -> None:
+        """Alt+click on a computed cell watches it (again: stops); any other click is a click."""
+        index = self.indexAt(event.position().toPoint())
+        model: TensorModel = self.model()
+        if index.isValid():
+            sentence = watch_click(model.session, model.name, model.cell(index), event.modifiers())
+            if sentence is not None:
+                model.message.emit(sentence)
+                return
+        super().mousePressEvent(event)
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         close_editor_and_move(self, editor, hint, super().closeEditor)  # Enter goes down, Tab right, as in Calc

@@ -37,7 +37,7 @@ def test_three_named_plots_side_by_side(qtbot):
     charts = make_charts(qtbot)
     for name in PLOT_NAMES:
         plot = charts.findChild(pg.PlotWidget, name)
-        assert plot is charts.plots[name] and plot.minimumWidth() == PLOT_MIN_WIDTH == 150
+        assert plot is charts.plots[name] and plot.minimumWidth() == PLOT_MIN_WIDTH == 120
         assert plot.getPlotItem().titleLabel.text and plot.getPlotItem().legend is not None
     assert charts.plots["fd-plot"].getPlotItem().getAxis("bottom").logMode
     error_item = charts.plots["error-plot"].getPlotItem()
@@ -186,7 +186,7 @@ def test_mouse_moves_update_the_readout_label(qtbot):
         centre = view.sceneBoundingRect().center()
         charts.plots[name].scene().sigMouseMoved.emit(centre)
         x = view.mapSceneToView(centre).x()
-        expected = charts.readout_at(name, x if name == "loss-plot" else 10.0**x)
+        expected = charts.readout_at(name, x if name in ("loss-plot", "secant-plot") else 10.0**x)
         label = charts.findChild(QLabel, f"{name}-readout")
         assert expected and label.text() == expected
 

@@ -14,6 +14,7 @@ from gradlab.code_export import torch_script
 from gradlab.tabular import array_literal, parse_table, to_tsv
 from tests.ui.conftest import grid, label
 from ui import MainWindow
+from ui.grid_clipboard import GridClipboard
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SENTINEL = "left alone by the test"
@@ -217,11 +218,15 @@ def test_delete_on_a_computed_grid_says_why(window, qtbot):
 
 
 def test_every_grid_has_the_context_menu(window):
+    """The same entries everywhere; a computed grid's cell adds Watch (tests/ui/test_watch.py)."""
     for name in ("x", "w1", "b2", "l1", "out", "y", "w1.g"):
         view = grid(window, name)
-        assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
-        texts = [a.text().replace("&", "") for a in view.actions() if not a.isSeparator()]
-        assert texts == ["Copy", "Paste", "Set to 0", "Copy tensor as NumPy literal", "Copy tensor as PyTorch literal"], name
+        assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+        menu = view.findChild(GridClipboard).menu(view.model().index(0, 0))
+        texts = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+        watch = ["Watch l1[0,0]"] if name == "l1" else ["Watch out[0,0]"] if name == "out" else []
+        assert texts == ["Copy", "Paste", "Set to 0", "Copy tensor as NumPy literal", "Copy tensor as PyTorch literal",
+                         *watch], name
 
 
 @pytest.mark.parametrize(("name", "variable"), [("w1", "w1"), ("b2.g", "b2_g"), ("x", "x")])

@@ -1,0 +1,67 @@
+"""How the nudge charts look: the ink of each theme, the size of every text, and pens that scale with it.
+
+Ink is given to pyqtgraph as ``#RRGGBB``: axis labels are HTML, where pyqtgraph's own
+shorthands (``"w"``, ``"k"``) are not colours, and would leave a label black on black.
+Every text of a chart (title, axis label, tick, legend, the ε marker, the V's arm names)
+is drawn in the theme's ink on the theme's background: 21:1 in both themes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+
+TICK_PT, LABEL_PT, TITLE_PT = 8.0, 9.0, 10.0
+PEN_WIDTH = 2.0  # at font scale 1
+SYMBOL_SIZE = 6.0
+
+
+@dataclass(frozen=True)
+class ChartTheme:
+    background: str
+    ink: str
+    legend_fill: tuple[int, int, int, int]
+
+    @property
+    def shorthand(self) -> str:
+        """pyqtgraph's one-letter name of the ink, as the app has always called it."""
+        return "w" if self.ink == "#FFFFFF" else "k"
+
+
+LIGHT = ChartTheme("#FFFFFF", "#000000", (255, 255, 255, 200))
+DARK = ChartTheme("#000000", "#FFFFFF", (0, 0, 0, 200))
+
+
+def style_plot(plot: pg.PlotWidget, title: str, theme: ChartTheme, scale: float) -> None:
+    """Title, axes and ticks of one plot, in the theme's ink and at the font scale."""
+    tick_font = QFont()
+    tick_font.setPointSizeF(TICK_PT * scale)
+    plot.setBackground(theme.background)
+    item = plot.getPlotItem()
+    item.setTitle(title, color=theme.ink, size=f"{TITLE_PT * scale:g}pt")
+    for side in ("left", "bottom"):
+        axis = item.getAxis(side)
+        axis.setPen(pg.mkPen(theme.ink, width=scale))
+        axis.setTextPen(theme.ink)
+        axis.setTickFont(tick_font)
+        axis.setLabel(axis.labelText, color=theme.ink, **{"font-size": f"{LABEL_PT * scale:g}pt"})
+    legend = item.legend
+    legend.setBrush(pg.mkBrush(*theme.legend_fill))
+    legend.setLabelTextColor(theme.ink)
+    legend.setLabelTextSize(f"{LABEL_PT * scale:g}pt")  # stored only: the labels already made need setText
+    for _, label in legend.items:
+        label.setText(label.text, size=f"{LABEL_PT * scale:g}pt", color=theme.ink)
+
+
+def style_text(item: pg.TextItem, theme: ChartTheme, scale: float) -> None:
+    font = QFont()
+    font.setPointSizeF(TICK_PT * scale)
+    item.setFont(font)
+    item.setColor(theme.ink)
+
+
+def line_pen(colour: str, scale: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.QtGui.QPen:
+    return pg.mkPen(colour, width=PEN_WIDTH * scale, style=style)
