@@ -21,6 +21,7 @@ from gradlab.finite_diff import Columns, Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, within_tolerance
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Pass, Step, backward_steps, run
+from gradlab.table_text import parse_number as parse_number  # typed cells; imported from here too
 from gradlab.text import cell_name
 
 Cell = tuple[str, tuple[int, ...]]
@@ -35,18 +36,6 @@ class Change:
     tensor: str | None = None
     top_left: tuple[int, ...] = ()
     shape: tuple[int, ...] = ()
-
-
-def parse_number(text: str) -> float:
-    """A number typed into a cell.  ``1,5`` is refused rather than guessed at."""
-    cleaned = text.strip().replace("−", "-")
-    if "," in cleaned:
-        raise EditError(f"“{text}” has a comma: use a point for decimals, as in 1.5")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise EditError(f"“{text}” is not a number") from None
-    return value
 
 
 class Sheet:
