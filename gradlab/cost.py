@@ -143,14 +143,17 @@ def estimate(batch: int, n_in: int, plan: Plan, loss: str = "mse", dtype: str | 
 
 def _probes(values: dict[str, tuple[int, ...]], batch: int) -> int:
     """Numbers a batch of nudges holds, as ``gradlab.finite_diff`` works: every column of x and of each
-    layer's output once read (checking every cell reads them all), and ``PROBE_BLOCKS`` blocks of up to
-    batch × the widest tensor per nudge, as many nudges at once as fit in its chunk."""
+    layer's output once read (checking every cell reads them all), and ``PROBE_BLOCKS`` patches per
+    nudge, each at most whole rows of a layer after the first linear one, as many nudges at once as
+    ``finite_diff`` puts in one chunk."""
     activations = [s for name, s in values.items() if name == "x" or name[0] in "lo"]
     columns = sum(_size(s) for s in activations)
-    per_probe = max(batch, 1) * max(max(s[-1] for s in values.values()), 1)
+    per_probe = max(batch, 1) * max(max(s[-1] for s in values.values()), 1)  # how finite_diff sizes a chunk
     nudges = 2 * max(max(_size(s) for name, s in values.items() if name == "x" or name[0] in "wb"), len(SWEEP_EPS))
     at_once = min(nudges, max(1, _CHUNK_ELEMENTS // per_probe))
-    return columns + PROBE_BLOCKS * at_once * per_probe
+    later_widths = [s[1] for name, s in values.items() if name[0] == "w" and name != "w1"]
+    patch = max(batch, 1) * max([1, *later_widths])
+    return columns + PROBE_BLOCKS * at_once * patch
 
 
 def plan_of(net: Network) -> list[int | str]:
