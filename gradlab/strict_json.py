@@ -26,11 +26,12 @@ from gradlab.errors import ScenarioError
 from gradlab.reading import printable
 
 MAX_DEPTH = 32  # a scenario nests 4 deep ({"layers": [{"w": [[…]]}]}), a recovery file 5
-MAX_ITEMS = 5_000_000  # numbers, lists and objects: each costs Python 32 to 72 bytes to hold, so at most ~360 MB
+MAX_ITEMS = 8_000_000  # numbers, lists and objects: each costs Python 8 to 72 bytes to hold, so at most ~580 MB
 MAX_OBJECTS = 100_000  # a scenario has one object per layer
 MAX_INT_DIGITS = 20  # class indices and small whole numbers; anything longer is meant as a float (1e25)
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # a JSON string, escapes and all
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_INT_DIGITS + 1))
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")  # every byte but the four brackets
 
 
@@ -52,8 +53,11 @@ def _depth(structure: bytes) -> int:
     return int(np.cumsum(step).max())
 
 
-def check_cost(data: bytes, what: str = "it") -> None:
-    """Refuse, with one sentence about ``what``, JSON that would take too much memory or recursion to parse."""
+def check_cost(data: bytes, what: str = "it") -> bool:
+    """Refuse, with one sentence about ``what``, JSON that would take too much memory or recursion to parse.
+
+    Returns whether the text holds a run of digits longer than a whole number may be (which then
+    has to be read one integer at a time)."""
     structure = _structure(data)
     objects = structure.count(b"{")
     items = structure.count(b",") + structure.count(b"[") + objects + 1  # every value but one follows a , or a [
@@ -65,6 +69,7 @@ def check_cost(data: bytes, what: str = "it") -> None:
     depth = _depth(structure)
     if depth > MAX_DEPTH:
         raise ScenarioError(f"{what} is nested {_count(depth)} levels deep; GradLab reads JSON nested up to {MAX_DEPTH} deep")
+    return _LONG_DIGITS.search(structure) is not None
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -110,10 +115,11 @@ def loads(data: bytes | str, what: str = "it") -> Any:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ScenarioError(f"{what} is not UTF-8 text (byte {e.start + 1} is not)") from None
-    check_cost(raw, what)
+    long_digits = check_cost(raw, what)
     del raw
+    integers = {"parse_int": lambda digits: _integer(digits, what)} if long_digits else {}  # a call per int is slow
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_int=lambda digits: _integer(digits, what))
+        return json.loads(text, object_pairs_hook=_object, **integers)
     except json.JSONDecodeError as e:
         raise ScenarioError(f"{what} is not valid JSON: {e.msg.lower()} at line {e.lineno}, column {e.colno}") from None
     except RecursionError:  # check_cost measured the depth first, so this is only a last resort

@@ -38,6 +38,7 @@ _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-
 _DECIMAL_COMMA = re.compile(r"[+-]?[0-9][0-9.]*,[0-9]+")
 _POINT_DECIMAL = re.compile(r"\.(?![0-9]{3}(?![0-9]))")  # a point not followed by exactly three digits
 _QUOTED = re.compile(r'"[^"]*"')
+_INNER_SPACE = re.compile(rb"[0-9.eE+-] +[0-9.eE+-]")
 _FAST_BYTES = b"0123456789.eE+- "  # what the fast reader takes, besides the separator and newlines
 
 
@@ -133,8 +134,9 @@ def _fast(text: str, separator: str) -> np.ndarray | None:
         return None
     data = text.encode("ascii")
     sep = separator.encode("ascii")
-    if data.translate(None, _FAST_BYTES + sep + b"\n"):
-        return None  # some other character: a quote, a letter, an inner tab
+    if data.translate(None, _FAST_BYTES + sep + b"\n") or _INNER_SPACE.search(data):
+        return None  # some other character (a quote, a letter, an inner tab), or a space inside a field
+    data = data.replace(b" ", b"")  # spaces around a number are not part of it
     rows = data.count(b"\n") + 1
     columns = data[: data.find(b"\n")].count(sep) + 1 if rows > 1 else data.count(sep) + 1
     if data.count(sep) != rows * (columns - 1):
@@ -148,6 +150,8 @@ def _fast(text: str, separator: str) -> np.ndarray | None:
             return None
     flat = data.replace(b"\n", sep) if sep == b"," else data.replace(sep, b",").replace(b"\n", b",")
     del data
+    if flat.startswith(b",") or flat.endswith(b",") or b",," in flat:
+        return None  # an empty field, which numpy would read as -1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # older numpy warns where newer raises: either way, read it carefully
@@ -169,6 +173,8 @@ def _rows(text: str, separator: str) -> Iterator[list[str]]:
     try:
         yield from csv.reader(_lines(text), delimiter=separator, skipinitialspace=True)
     except csv.Error as e:
+        if "field limit" in str(e):
+            raise EditError(f"a cell is longer than {csv.field_size_limit():,} characters, far too long to be a number") from None
         raise EditError(f"the text cannot be read as a table: {e}") from None
 
 
