@@ -117,9 +117,9 @@ def loads(data: bytes | str, what: str = "it") -> Any:
             raise ScenarioError(f"{what} is not UTF-8 text (byte {e.start + 1} is not)") from None
     long_digits = check_cost(raw, what)
     del raw
-    integers = {"parse_int": lambda digits: _integer(digits, what)} if long_digits else {}  # a call per int is slow
+    integer = (lambda digits: _integer(digits, what)) if long_digits else None  # a Python call per int is slow
     try:
-        return json.loads(text, object_pairs_hook=_object, **integers)
+        return json.loads(text, object_pairs_hook=_object, parse_int=integer)
     except json.JSONDecodeError as e:
         raise ScenarioError(f"{what} is not valid JSON: {e.msg.lower()} at line {e.lineno}, column {e.colno}") from None
     except RecursionError:  # check_cost measured the depth first, so this is only a last resort
