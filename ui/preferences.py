@@ -25,6 +25,7 @@ import binascii
 import json
 import math
 import os
+import secrets
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,11 +49,15 @@ def _warn(message: str) -> None:
 
 
 def preferences_file() -> Path:
-    """Where ``QSettings`` keeps the application's INI file (never read through it: only its name is asked)."""
+    """The application's INI file where ``QSettings`` keeps it (tests and ``--screenshot`` move that folder).
+
+    The folder is asked of a ``QSettings`` for a made-up name, never for GradLab's own: a ``QSettings``
+    opens its file when it goes away, and GradLab's own file may be a FIFO planted to hang the app."""
     app = QCoreApplication.applicationName() or "GradLab"
     organisation = QCoreApplication.organizationName() or app
-    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, organisation, app)
-    return Path(settings.fileName())
+    probe = f"gradlab-probe-{secrets.token_hex(8)}"
+    folder = Path(QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, probe, probe).fileName()).parent.parent
+    return folder / organisation / f"{app}.ini"
 
 
 def read_preferences(path: Path) -> dict[str, Any]:

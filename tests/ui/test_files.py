@@ -512,6 +512,14 @@ def test_a_planted_pickle_in_the_preferences_never_runs(isolated_settings, tmp_p
     assert not marker.exists()
 
 
+def test_preferences_that_are_not_a_file_are_ignored_with_a_warning(isolated_settings, qtbot):
+    path = Preferences().path
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)  # reading a FIFO with no writer would hang the app as it starts
+    with pytest.warns(UserWarning, match="ignored its preferences: .* is a named pipe"):
+        assert Preferences().zoom() == 1.0
+
+
 def test_a_screenshot_leaves_no_scratch_folder(tmp_path):
     shots = tmp_path / "tmp"
     shots.mkdir()

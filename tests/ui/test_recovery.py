@@ -184,6 +184,18 @@ def test_a_broken_recovery_file_is_refused_with_a_sentence(qtbot, answers, conte
     assert window.undo_stack.count() == 0
 
 
+def test_a_recovery_file_that_is_a_fifo_or_a_device_is_refused_without_waiting(qtbot, answers):
+    folder = recovery_file().parent
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "recovery-424242-0badf00d-1.json")  # no writer: reading it would wait forever
+    (folder / "recovery-424243-0badf00d-1.json").symlink_to("/dev/zero")  # reading it would never end
+    window = build_window(qtbot)
+    assert not offer_recovery(window)
+    assert answers[0] == [] and orphans() == []
+    assert "is a device, not a file" in label(window, "status-message").text() or "FIFO" in label(
+        window, "status-message").text()
+
+
 def test_nothing_to_offer_without_a_file(qtbot, answers):
     assert not offer_recovery(build_window(qtbot))
     assert answers[0] == []
