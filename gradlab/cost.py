@@ -13,10 +13,13 @@ where every edit runs the whole pass again:
 
 - ``MAX_NUMBERS``, 10⁸ numbers in one pass (values, gradients, nudges): 800 MB
   in float64, and a swap holds the old pass and the new one for a moment, so
-  1.6 GB.  Measured on a 2-core machine, a pass over 2·10⁸ numbers takes about
-  a second, most of it moving memory; at 10⁸ an edit takes about half that.
+  1.6 GB, well inside 8 GB.  A pass over that many numbers is mostly moving
+  memory: on a 2-core machine a pass over 2·10⁸ took about a second, and
+  ``benchmarks/hostile_inputs.py`` times an edit near 10⁸ (1.2 s on a shared
+  machine running seven other jobs; a fraction of that on a quiet laptop).
 - ``MAX_WORK``, 2·10⁹ multiply-adds in one pass: two cores do about 9·10⁹ a
-  second in float64 (measured), so a quarter of a second at most.
+  second in float64 (measured), so a quarter of a second at most; the
+  benchmark's edit at 1.8·10⁹ took 0.16 s.
 - ``MAX_INPUTS``, 5·10⁶ numbers in ``x``, ``y`` and the parameters: what a
   scenario file may hold (40 MB in float64), half the 10⁷ cells the New
   Network dialog lets the grids show.
