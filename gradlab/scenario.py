@@ -8,8 +8,15 @@
 
 Loading checks everything before it builds anything, and a file that is wrong
 in any way raises ``ScenarioError`` with one sentence naming the field and
-what is wrong with it.  Saving writes a temporary file beside the target and
-renames it over the target, so a crash mid-save never leaves half a file.
+what is wrong with it.  The file is read as a regular file of at most
+``MAX_JSON_BYTES`` (``gradlab.reading``), parsed strictly (``gradlab.strict_json``:
+no duplicate keys, no endless integers, depth and size measured first), and the
+network it describes is priced from the sizes its lists declare
+(``gradlab.cost``) before any array is built.  Messages show a few characters
+of a wrong value, never the value written out again.  Saving writes a
+temporary file beside the target and renames it over the target, so a crash
+mid-save never leaves half a file, and refuses a scenario too large to read
+back as JSON.
 """
 
 from __future__ import annotations
