@@ -31,8 +31,10 @@ import numpy as np
 
 from gradlab import layers, losses
 from gradlab.network import Network
-from gradlab.text import exact_values
+from gradlab.text import exact_values, shortest
 from gradlab.train import learning_rate
+
+FLAVOURS = ("numpy", "torch")
 
 
 def literal(a: np.ndarray) -> str:
@@ -147,3 +149,30 @@ def torch_script(net: Network, lr: float | None = None) -> str:
                 "optimizer.step()"] if trainable else []
         lines += [*update_lines(net, lr, step), *after_update(net, forward)]
     return "\n".join(lines) + "\n"
+
+
+def array_literal(name: str, a: np.ndarray, flavour: str) -> str:
+    """``a`` as a line of numpy or torch code, ``w1 = np.array([[…], […]])``, that rebuilds it exactly."""
+    if flavour not in FLAVOURS:
+        raise ValueError(f"the flavour is {flavour!r}; it must be one of {', '.join(FLAVOURS)}")
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"{name!r} cannot be assigned to in Python")
+    a = np.asarray(a)
+    texts = shortest(a)
+    texts = np.where(texts == "nan", 'float("nan")', np.where(texts == "inf", 'float("inf")', texts))
+    texts = np.where(texts == "-inf", '-float("inf")', texts)
+    ctor = "np.array" if flavour == "numpy" else "torch.tensor"
+    head = f"{name} = {ctor}("
+    if a.ndim == 0:
+        body = str(texts)
+    elif a.ndim == 1:
+        body = "[" + ", ".join(texts.tolist()) + "]"
+    elif a.ndim == 2:
+        rows = ["[" + ", ".join(row) + "]" for row in texts.tolist()]
+        body = "[" + (",\n" + " " * (len(head) + 1)).join(rows) + "]"
+    else:
+        raise ValueError(f"only tensors of up to 2 dimensions can be written as code, not {a.ndim}")
+    dtype = ""
+    if a.dtype.kind == "f" and (flavour == "torch" or a.dtype != np.float64):
+        dtype = f", dtype={'np' if flavour == 'numpy' else 'torch'}.{a.dtype.name}"
+    return f"{head}{body}{dtype})"

@@ -38,14 +38,27 @@ from gradlab.text import cell_name, fmt
 RTOL = {"float64": 1e-9, "float32": 2e-4}
 
 
-def agree(yours: np.ndarray, right: np.ndarray, dtype: np.dtype | str) -> np.ndarray:
-    """Per cell: |yours − right| ≤ rtol·(max|right| + |right|), rtol set by the dtype the network is in."""
-    rtol = RTOL.get(np.dtype(dtype).name, RTOL["float32"])
+ROUNDING = 64  # ulps of the network's largest gradient that two right ways of working a gradient may differ by
+
+
+def gradient_scale(p: Pass) -> float:
+    """The largest gradient anywhere in the pass: what round-off in any one of them is measured against."""
+    return max((float(np.abs(g).max()) for g in p.grads.values() if g.size), default=0.0)
+
+
+def agree(yours: np.ndarray, right: np.ndarray, dtype: np.dtype | str, scale: float = 0.0) -> np.ndarray:
+    """Per cell: |yours − right| ≤ rtol·(max|right| + |right|), rtol set by the dtype the network is in.
+
+    ``scale`` is the network's largest gradient (``gradient_scale``): a gradient whose true value is round-off
+    (rows of a softmax gradient adding up to a tiny fraction of it) may differ by a few ulps of that."""
+    dtype = np.dtype(dtype)
+    rtol = RTOL.get(dtype.name, RTOL["float32"])
     right = np.asarray(right, np.float64)
-    scale = float(np.abs(right).max()) if right.size else 0.0
-    floor = float(np.finfo(np.dtype(dtype)).tiny) ** 0.5  # a gradient that is all zeros: anything but ~0 is wrong
+    local = float(np.abs(right).max()) if right.size else 0.0
+    floor = float(np.finfo(dtype).tiny) ** 0.5  # a gradient that is all zeros: anything but ~0 is wrong
+    rounding = ROUNDING * float(np.finfo(dtype).eps) * scale
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.abs(np.asarray(yours, np.float64) - right) <= rtol * (max(scale, floor) + np.abs(right))
+        return np.abs(np.asarray(yours, np.float64) - right) <= rtol * (max(local, floor) + np.abs(right)) + rounding
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ class Slip:
     p: Pass
 
     def close(self, a: np.ndarray, b: np.ndarray) -> bool:
-        return a.shape == b.shape and bool(agree(a, b, self.net.dtype).all())
+        return a.shape == b.shape and bool(agree(a, b, self.net.dtype, gradient_scale(self.p)).all())
 
     @property
     def T(self) -> str:
@@ -211,7 +224,7 @@ def at_the_kink(s: Slip) -> str | None:
         return None
     layer, names = found
     inp = s.p.values[names.inp]
-    wrong = ~agree(s.yours, s.right, s.net.dtype)
+    wrong = ~agree(s.yours, s.right, s.net.dtype, gradient_scale(s.p))
     if not wrong.any() or not (inp[wrong] == 0).all():
         return None
     return (f"your {s.T} is wrong only where {names.inp} is exactly 0, at the {relu_name(layer)}'s kink: the lesson, like "
@@ -304,7 +317,7 @@ def mask(s: Slip) -> str | None:
     layer, names = found
     i, o = names.inp, names.out
     on = s.p.values[i] > 0
-    wrong = ~agree(s.yours, s.right, s.net.dtype)
+    wrong = ~agree(s.yours, s.right, s.net.dtype, gradient_scale(s.p))
     if wrong.any() and not (wrong & on).any():
         if isinstance(layer, LeakyReLU):
             return (f"your {s.T} is right where the leaky ReLU is on but wrong where it is off ({i} ≤ 0): there it passes "
@@ -320,7 +333,7 @@ def mask(s: Slip) -> str | None:
 def fallback(s: Slip) -> str:
     if s.yours.shape != s.right.shape:
         return other_shape(s)
-    wrong = ~agree(s.yours, s.right, s.net.dtype)
+    wrong = ~agree(s.yours, s.right, s.net.dtype, gradient_scale(s.p))
     diff = np.abs(s.yours - s.right)
     at = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape)) if diff.size else ()
     return (f"your {s.T} is wrong in {int(wrong.sum())} of {wrong.size} cells; the worst is {cell_name(s.T, at)}: "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -102,8 +101,9 @@ def evaluate(
     out = values.get("out")
     budget = ops.Budget(np.dtype(dtype), cap, out.shape[-1] if out is not None and out.ndim else None)
     try:
-        with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
+        # errstate is per thread (a context variable), so grading on a worker thread leaves the window's alone;
+        # warnings.catch_warnings would change the whole process's filters
+        with np.errstate(all="raise", under="ignore"):
             result = Evaluator(source, values, grads, budget).eval(source.tree.body)
     except OpError as e:
         raise ExpressionError(e.message, e.offset) from None

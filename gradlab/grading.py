@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from gradlab.diagnosis import Target, agree, diagnose, targets
+from gradlab.diagnosis import Target, agree, diagnose, gradient_scale, targets
 from gradlab.expression import ExpressionError, check, evaluate, parse_line
 from gradlab.expression_ops import describe
 from gradlab.hidden_networks import hidden_networks
@@ -154,6 +154,7 @@ def grade(net: Network, answers: Mapping[str, str], *, true_inputs: bool = False
 class _Grader:
     def __init__(self, net: Network, p: Pass, true_inputs: bool, hidden: bool) -> None:
         self.net, self.p, self.true_inputs, self.hidden = net, p, true_inputs, hidden
+        self.scale = gradient_scale(p)
         self.values = {"y": net.y, **p.values}
         self.targets = targets(net)
         self.step = {t.name: t.step for t in self.targets}
@@ -179,11 +180,11 @@ class _Grader:
             if inherits and self.works(expression, true_grads) is not None:
                 message += f"; with the true {inherits[0]} this line works, so the shape of your {inherits[0]} is the problem"
             return Grade(t.name, expression, "refused", message, truth, error=e, inherits=inherits)
-        cells = compare(result, truth, self.net.dtype)
+        cells = compare(result, truth, self.net.dtype, self.scale)
         alone_result: np.ndarray | None = result
         if inherits and not (cells is not None and cells.match.all()):
             alone_result = self.works(expression, true_grads)
-        alone = alone_result is not None and _matches(alone_result, truth, self.net.dtype)
+        alone = alone_result is not None and _matches(alone_result, truth, self.net.dtype, self.scale)
         hidden = self.hidden_results(t, expression, reads) if self.hidden and alone else ()
         failed = next((h for h in hidden if h.verdict != "right"), None)
         right_here = cells is not None and bool(cells.match.all())
@@ -253,7 +254,7 @@ class _Grader:
             except ExpressionError as e:
                 results.append(HiddenResult(h.label, "refused", e.message))
                 continue
-            if _matches(result, h.p.grads[t.tensor], h.net.dtype):
+            if _matches(result, h.p.grads[t.tensor], h.net.dtype, gradient_scale(h.p)):
                 results.append(HiddenResult(h.label, "right", "right"))
             else:
                 results.append(HiddenResult(h.label, "wrong", diagnose(target, result, h.net, h.p)))
@@ -264,14 +265,14 @@ class _Grader:
         return f"it can't be worked out {h.when}" if failed.verdict == "refused" else f"wrong {h.when}"
 
 
-def compare(result: np.ndarray, truth: np.ndarray, dtype: np.dtype) -> Cells | None:
+def compare(result: np.ndarray, truth: np.ndarray, dtype: np.dtype, scale: float = 0.0) -> Cells | None:
     """Cell by cell, when the shapes agree; None when they don't."""
     if result.shape != truth.shape:
         return None
     yours = result.astype(np.float64)
     right = truth.astype(np.float64)
     difference = yours - right
-    match = agree(yours, right, dtype)
+    match = agree(yours, right, dtype, scale)
     worst = tuple(int(i) for i in np.unravel_index(np.argmax(np.abs(difference)), difference.shape)) if difference.size else ()
     if not difference.size:
         return Cells(match, difference, (), 0.0, 0.0)
@@ -284,8 +285,8 @@ def _array(result: np.ndarray | None) -> np.ndarray:
     return result
 
 
-def _matches(result: np.ndarray, truth: np.ndarray, dtype: np.dtype) -> bool:
-    return result.shape == truth.shape and bool(agree(result.astype(np.float64), truth.astype(np.float64), dtype).all())
+def _matches(result: np.ndarray, truth: np.ndarray, dtype: np.dtype, scale: float = 0.0) -> bool:
+    return result.shape == truth.shape and bool(agree(result.astype(np.float64), truth.astype(np.float64), dtype, scale).all())
 
 
 def _listed(items: list[str]) -> str:

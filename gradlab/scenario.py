@@ -14,8 +14,15 @@
 
 Loading checks everything before it builds anything, and a file that is wrong
 in any way raises ``ScenarioError`` with one sentence naming the field and
-what is wrong with it.  Saving writes a temporary file beside the target and
-renames it over the target, so a crash mid-save never leaves half a file.
+what is wrong with it.  The file is read as a regular file of at most
+``MAX_JSON_BYTES`` (``gradlab.reading``), parsed strictly (``gradlab.strict_json``:
+no duplicate keys, no endless integers, depth and size measured first), and the
+network it describes is priced from the sizes its lists declare
+(``gradlab.cost``) before any array is built.  Messages show a few characters
+of a wrong value, never the value written out again.  Saving writes a
+temporary file beside the target and renames it over the target, so a crash
+mid-save never leaves half a file, and refuses a scenario too large to read
+back as JSON.
 """
 
 from __future__ import annotations
@@ -29,41 +36,61 @@ from typing import Any
 
 import numpy as np
 
+from gradlab import strict_json
 from gradlab.atomic import write_text_atomically
+from gradlab.cost import MAX_LAYERS, estimate, network_cost
 from gradlab.errors import ScenarioError
 from gradlab.layers import LAYER_KINDS, Layer, Linear, activation
 from gradlab.losses import LOSSES, REDUCTIONS
 from gradlab.network import Network, frozen_names
+from gradlab.reading import printable, read_bytes, shown, size_text
+from gradlab.strict_json import excerpt
 from gradlab.text import exact_values
 
 VERSION = 1
 DTYPES = ("float64", "float32")
 FIELDS = ("gradlab", "title", "notes", "x", "y", "layers", "loss", "reduction", "dtype", "frozen", "answers")
-MAX_BYTES = 256 * 2**20  # far above any network a person edits by hand
-MAX_CELLS = 20_000_000
 MAX_ANSWERS = 100  # backward lines: a network with 30 layers has fewer
 MAX_ANSWER_LENGTH = 2_000  # characters of one line's right side, as the expression evaluator allows
 _GRADIENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*\.g")
+MAX_JSON_BYTES = 64 * 2**20  # 5·10⁶ numbers (gradlab.cost.MAX_INPUTS) written in full take about this much
+
+
+_INT_LIMIT = 10**strict_json.MAX_INT_DIGITS
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"{where} is {json.dumps(value)[:40]}, not a number")
+        raise ScenarioError(f"{where} is {excerpt(value)}, not a number")
+    if isinstance(value, int) and not -_INT_LIMIT < value < _INT_LIMIT:
+        raise ScenarioError(f"{where} is {strict_json.long_integer(value)}")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise ScenarioError(f"{where} is {str(value)[:40]}, but every value must be a finite number")
+        raise ScenarioError(f"{where} is {excerpt(value)}, but every value must be a finite number")
     return number
 
 
+def _plain(row: list) -> bool:
+    """Whether every entry is a plain number (bool is an int to Python, but not a number here), and
+    every whole number short enough to be one (as ``strict_json`` reads them)."""
+    return all(type(v) is float or (type(v) is int and -_INT_LIMIT < v < _INT_LIMIT) for v in row)
+
+
+def _count(n: int) -> str:
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
 def _vector(value: Any, where: str, length: int | None = None) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return _array(value, where, 1, length)
     if not isinstance(value, list) or not value:
         raise ScenarioError(f"{where} must be a non-empty list of numbers")
     if length is not None and len(value) != length:
         raise ScenarioError(f"{where} has {_count(len(value))} where {length} {'are' if length != 1 else 'is'} expected")
-    if all(type(v) is float or type(v) is int for v in value):  # the usual case, checked fast
+    if _plain(value):  # the usual case, checked fast
         with np.errstate(over="ignore"):
             try:
                 numbers = np.array(value, dtype=float)
@@ -74,40 +101,118 @@ def _vector(value: Any, where: str, length: int | None = None) -> np.ndarray:
     return np.array([_number(v, f"{where}[{i}]") for i, v in enumerate(value)])  # finds the culprit
 
 
-def _count(n: int) -> str:
-    return f"{n} value" if n == 1 else f"{n} values"
-
-
 def _matrix(value: Any, where: str, columns: int | None = None) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return _array(value, where, 2, columns)
     if not isinstance(value, list) or not value or not isinstance(value[0], list):
         raise ScenarioError(f"{where} must be a non-empty list of rows, each a list of numbers")
     columns = len(value[0]) if columns is None else columns
-    if len(value) * columns > MAX_CELLS:
-        raise ScenarioError(f"{where} has {len(value) * columns:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
-    return np.stack([_vector(row, f"{where}[{r}]", columns) for r, row in enumerate(value)])
+    for r, row in enumerate(value):
+        if not isinstance(row, list) or not row or len(row) != columns or not _plain(row):
+            _vector(row, f"{where}[{r}]", columns)  # says what is wrong with the row
+    with np.errstate(over="ignore"):
+        try:
+            numbers = np.array(value, dtype=float)
+        except OverflowError:  # an integer beyond any float: the row by row reading names it
+            numbers = np.stack([_vector(row, f"{where}[{r}]", columns) for r, row in enumerate(value)])
+    _finite(numbers, where, value)
+    return numbers
+
+
+def _finite(numbers: np.ndarray, where: str, source: Any) -> None:
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        at = tuple(int(i) for i in np.argwhere(bad)[0])
+        value = source[at[0]][at[1]] if isinstance(source, list) else numbers[at].item()
+        raise ScenarioError(f"{where}{''.join(f'[{i}]' for i in at)} is {excerpt(value)}, "
+                            "but every value must be a finite number")
+
+
+def _array(value: np.ndarray, where: str, ndim: int, length: int | None) -> np.ndarray:
+    """An array handed in whole (from an .npz archive): real numbers of the right shape, all finite."""
+    if value.dtype.kind not in "iuf" or value.dtype.itemsize > 8:
+        raise ScenarioError(f"{where} holds {value.dtype} values; GradLab reads float64, float32 and whole numbers")
+    if value.ndim != ndim or value.size == 0:
+        raise ScenarioError(f"{where} must be a non-empty {ndim}-D array, not a {value.ndim}-D one of shape {value.shape}")
+    if length is not None and value.shape[-1] != length:
+        raise ScenarioError(f"{where} has {value.shape[-1]} {'columns' if ndim == 2 else 'values'} where {length} "
+                            f"{'are' if length != 1 else 'is'} expected")
+    numbers = value.astype(float)
+    _finite(numbers, where, numbers)
+    return numbers
 
 
 def _choice(data: dict, field: str, choices: tuple[str, ...], default: str) -> str:
     value = data.get(field, default)
     if value not in choices:
-        raise ScenarioError(f"{field} is {json.dumps(value)[:40]}; it must be one of {', '.join(choices)}")
+        raise ScenarioError(f"{field} is {excerpt(value)}; it must be one of {', '.join(choices)}")
     return value
 
 
+def _text(data: dict, field: str) -> str:
+    """Title or notes: text that any file can hold (a lone surrogate, half a character, cannot be saved)."""
+    value = data.get(field, "")
+    if not isinstance(value, str):
+        raise ScenarioError(f"{field} must be text, not {excerpt(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ScenarioError(f"{field} has a lone surrogate, {printable(value[e.start])}, at character {e.start + 1}: "
+                            "half of a character, which no file can hold") from None
+    return value
+
+
+def _declared(value: Any) -> tuple[int, ...] | None:
+    """The shape a matrix or vector says it has, read without building it (None if it is not one)."""
+    if isinstance(value, np.ndarray):
+        return value.shape
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return len(value), len(value[0])
+    return None
+
+
+def _check_cost(data: dict) -> None:
+    """Refuse a network too large to run, from the sizes its lists declare, before any array is built."""
+    layers = data["layers"]
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS:
+        raise ScenarioError(f"the network has {len(layers):,} layers; GradLab works up to {MAX_LAYERS}")
+    x = _declared(data["x"])
+    if x is None or len(x) != 2 or not isinstance(layers, list):
+        return  # malformed: building it says how
+    plan: list[int | str] = []
+    for spec in layers:
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        w = _declared(spec.get("w")) if kind == "linear" else None
+        if kind == "linear" and w is not None and len(w) == 2:
+            plan.append(w[1])
+        elif isinstance(kind, str) and kind != "linear":
+            plan.append(kind)
+        else:
+            return
+    loss = data.get("loss", "mse")
+    problem = estimate(x[0], x[1], plan, loss if isinstance(loss, str) else "mse").problem()
+    if problem:
+        raise ScenarioError(problem)
+
+
 def from_dict(data: Any) -> Network:
-    """Build a network from a parsed scenario, or raise ``ScenarioError`` before building anything."""
+    """Build a network from a parsed scenario, or raise ``ScenarioError`` before building anything.
+
+    The arrays ``x``, ``y`` and each layer's ``w`` and ``b`` are lists of numbers (from JSON) or
+    numpy arrays (from an .npz archive)."""
     if not isinstance(data, dict):
         raise ScenarioError("a scenario must be a JSON object, {…}, at the top level")
     if "gradlab" not in data:
         raise ScenarioError('this is not a GradLab scenario: the "gradlab" version field is missing')
-    if data["gradlab"] != VERSION:
-        raise ScenarioError(f"scenario version {json.dumps(data['gradlab'])[:20]} is not supported; this GradLab reads version {VERSION}")
+    version = data["gradlab"]
+    if type(version) is not int:  # true and 1.0 are equal to 1 in Python, but they are not a version
+        raise ScenarioError(f'the "gradlab" version is {excerpt(version)}, but it must be the whole number {VERSION}')
+    if version != VERSION:
+        raise ScenarioError(f"scenario version {excerpt(version)} is not supported; this GradLab reads version {VERSION}")
     unknown = [k for k in data if k not in FIELDS]
     if unknown:
-        raise ScenarioError(f"unknown field {json.dumps(unknown[0])[:40]}; the fields are {', '.join(FIELDS)}")
-    for field in ("title", "notes"):
-        if not isinstance(data.get(field, ""), str):
-            raise ScenarioError(f"{field} must be text")
+        raise ScenarioError(f"unknown field {excerpt(unknown[0])}; the fields are {', '.join(FIELDS)}")
+    title, notes = _text(data, "title"), _text(data, "notes")
     answers_from_dict(data)
     dtype = _choice(data, "dtype", DTYPES, "float64")
     loss = _choice(data, "loss", LOSSES, "mse")
@@ -115,16 +220,16 @@ def from_dict(data: Any) -> Network:
     for field in ("x", "y", "layers"):
         if field not in data:
             raise ScenarioError(f"the field {field} is missing")
+    _check_cost(data)
 
     x = _matrix(data["x"], "x")
     layers = _layers(data["layers"], x.shape[1])
     n_out = next(layer.w.shape[1] for layer in reversed(layers) if isinstance(layer, Linear))
     y = _targets(data["y"], loss, x.shape[0], n_out)
-    cells = x.size + y.size + sum(layer.w.size + layer.b.size for layer in layers if isinstance(layer, Linear))
-    if cells > MAX_CELLS:
-        raise ScenarioError(f"the scenario has {cells:,} numbers, more than the {MAX_CELLS:,} GradLab can hold")
-    net = Network(x, y, layers, loss, reduction, data.get("title", ""), data.get("notes", ""))
+    net = Network(x, y, layers, loss, reduction, title, notes)
     net.frozen = _frozen(data.get("frozen", []), net)
+    if problem := network_cost(net).problem():  # the sizes as built, should any list have hidden them
+        raise ScenarioError(problem)
     limit = np.finfo(dtype).max
     for name, a in {"x": x, "y": y, **net.parameters()}.items():
         if a.dtype.kind == "f" and (np.abs(a) > limit).any():
@@ -136,17 +241,18 @@ def from_dict(data: Any) -> Network:
 def _layers(value: Any, n_in: int) -> list[Layer]:
     if not isinstance(value, list) or not value:
         raise ScenarioError("layers must be a non-empty list")
-    layers, width, k_linear = [], n_in, 0
+    layers: list[Layer] = []
+    width, k_linear = n_in, 0
     for k, spec in enumerate(value, start=1):
         if not isinstance(spec, dict):
             raise ScenarioError(f"layer {k} must be an object such as {{\"type\": \"relu\"}}")
         kind = spec.get("type")
         if kind not in LAYER_KINDS:
-            raise ScenarioError(f"layer {k} has unknown type {json.dumps(kind)[:40]}; the supported types are {', '.join(LAYER_KINDS)}")
+            raise ScenarioError(f"layer {k} has unknown type {excerpt(kind)}; the supported types are {', '.join(LAYER_KINDS)}")
         allowed = {"linear": {"type", "w", "b"}, "leaky_relu": {"type", "slope"}}.get(kind, {"type"})
         extra = sorted(set(spec) - allowed)
         if extra:
-            raise ScenarioError(f"layer {k} ({kind}) has a field {json.dumps(extra[0])} it does not use")
+            raise ScenarioError(f"layer {k} ({kind}) has a field {excerpt(extra[0])} it does not use")
         if kind != "linear":
             slope = _number(spec.get("slope", 0.01), f"layer {k}'s slope")
             layers.append(activation(kind, slope))
@@ -168,6 +274,73 @@ def _layers(value: Any, n_in: int) -> list[Layer]:
     return layers
 
 
+def _classes(value: Any, batch: int, n_out: int) -> np.ndarray:
+    """Cross-entropy targets: one whole-number class index per row, each from 0 to n_out - 1."""
+    if n_out < 2:
+        raise ScenarioError(f"cross_entropy needs at least 2 outputs to choose between, and the network has {n_out}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise ScenarioError(f"y must hold one class index per row, not a {value.ndim}-D array")
+        if value.dtype.kind not in "iu":
+            raise ScenarioError(f"y holds {value.dtype} values, but cross_entropy needs whole-number class indices")
+        if len(value) == batch and ((value >= 0) & (value < n_out)).all():
+            return value.astype(np.intp)
+        entries = value.tolist()  # to name the culprit
+    elif isinstance(value, list):
+        entries = value
+    else:
+        raise ScenarioError("y must be a list")
+    if len(entries) != batch:
+        raise ScenarioError(f"y has {len(entries)} rows where x has {batch}")
+    if not all(type(v) is int and 0 <= v < n_out for v in entries):
+        for b, v in enumerate(entries):  # only to name the first culprit
+            if type(v) is not int:
+                raise ScenarioError(f"y[{b}] is {excerpt(v)}, but cross_entropy needs a whole-number class index")
+            if not 0 <= v < n_out:
+                raise ScenarioError(f"y[{b}] is class {excerpt(v)}, but the network has {n_out} outputs "
+                                    f"(classes 0 to {n_out - 1})")
+    return np.array(entries, dtype=np.intp)
+
+
+def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
+    if loss == "cross_entropy":
+        return _classes(value, batch, n_out)
+    if not isinstance(value, (list, np.ndarray)):
+        raise ScenarioError("y must be a list")
+    if len(value) != batch:
+        raise ScenarioError(f"y has {len(value)} rows where x has {batch}")
+    flat = value.ndim == 1 if isinstance(value, np.ndarray) else bool(value) and not isinstance(value[0], list)
+    if n_out == 1 and flat:
+        return _vector(value, "y", batch)[:, None]
+    return _matrix(value, "y", n_out)
+
+
+def loads(text: str | bytes) -> Network:
+    """A network from the text of a scenario file; ``ScenarioError`` with one sentence if it is wrong."""
+    return from_dict(strict_json.loads(text, "the file"))
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read a scenario file; every failure is a ``ScenarioError`` with one sentence that names the file."""
+    path = Path(path)
+    data = read_bytes(path, MAX_JSON_BYTES, "scenarios")
+    try:
+        return loads(data)
+    except ScenarioError as e:
+        raise ScenarioError(f"{shown(path.name)}: {e}") from None
+
+
+def _numbers(a: np.ndarray) -> list:
+    """Plain Python numbers, float32 written in its shortest form (0.15, not 0.15000000596046448)."""
+    return exact_values(a)
+
+
+def json_items(net: Network) -> int:
+    """How many numbers and lists the network's JSON holds (``strict_json`` counts the same when reading)."""
+    arrays = [net.x, net.y, *net.parameters().values()]
+    return sum(a.size + (a.shape[0] if a.ndim == 2 else 0) + 1 for a in arrays) + 2 * len(net.layers) + 2
+
+
 def _frozen(value: Any, net: Network) -> frozenset[str]:
     """The optional list of frozen parameters: names of the network's own, each once."""
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
@@ -175,31 +348,12 @@ def _frozen(value: Any, net: Network) -> frozenset[str]:
     seen: set[str] = set()
     for name in value:
         if name in seen:
-            raise ScenarioError(f"frozen names {json.dumps(name)[:40]} twice")
+            raise ScenarioError(f"frozen names {excerpt(name)} twice")
         seen.add(name)
     try:
         return frozen_names(net, value)
     except ValueError as e:
         raise ScenarioError(f"frozen: {e}") from None
-
-
-def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
-    if not isinstance(value, list):
-        raise ScenarioError("y must be a list")
-    if len(value) != batch:
-        raise ScenarioError(f"y has {len(value)} rows where x has {batch}")
-    if loss == "cross_entropy":
-        if n_out < 2:
-            raise ScenarioError(f"cross_entropy needs at least 2 outputs to choose between, and the network has {n_out}")
-        for b, v in enumerate(value):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise ScenarioError(f"y[{b}] is {json.dumps(v)[:40]}, but cross_entropy needs a whole-number class index")
-            if not 0 <= v < n_out:
-                raise ScenarioError(f"y[{b}] is class {v}, but the network has {n_out} outputs (classes 0 to {n_out - 1})")
-        return np.array(value, dtype=np.intp)
-    if n_out == 1 and value and not isinstance(value[0], list):
-        return _vector(value, "y", batch)[:, None]
-    return _matrix(value, "y", n_out)
 
 
 def answers_from_dict(data: Any) -> dict[str, str]:
@@ -214,54 +368,20 @@ def answers_from_dict(data: Any) -> dict[str, str]:
         raise ScenarioError(f"answers has {len(answers)} lines, more than the {MAX_ANSWERS} GradLab grades")
     for key, text in answers.items():
         if not _GRADIENT.fullmatch(key):
-            raise ScenarioError(f"answers has the key {json.dumps(key)[:40]}, but each key names a gradient, such as \"w1.g\"")
+            raise ScenarioError(f"answers has the key {excerpt(key)}, but each key names a gradient, such as \"w1.g\"")
         if not isinstance(text, str):
-            raise ScenarioError(f"answers[{json.dumps(key)}] is {json.dumps(text)[:40]}, but it must be text: the right side of {key} = …")
+            raise ScenarioError(f"answers[{excerpt(key)}] is {excerpt(text)}, but it must be text: the right side of {key} = …")
         if len(text) > MAX_ANSWER_LENGTH:
-            raise ScenarioError(f"answers[{json.dumps(key)}] is {len(text):,} characters long; the most is {MAX_ANSWER_LENGTH:,}")
+            raise ScenarioError(f"answers[{excerpt(key)}] is {len(text):,} characters long; the most is {MAX_ANSWER_LENGTH:,}")
     return dict(answers)
 
 
-def loads(text: str) -> Network:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScenarioError(f"the file is not valid JSON: {e.msg.lower()} at line {e.lineno}, column {e.colno}") from None
-    except RecursionError:
-        raise ScenarioError("the file is nested too deeply to be a scenario") from None
-    return from_dict(data)
-
-
-def load(path: str | os.PathLike) -> Network:
-    """Read a scenario file; every failure is a ``ScenarioError`` with one sentence that names the file."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ScenarioError(f"{path.name} is larger than {MAX_BYTES // 2**20} MB, too large to be a scenario")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path} is a folder, not a scenario file") from None
-    except PermissionError:
-        raise ScenarioError(f"{path} cannot be read: permission denied") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path.name} is not a text file") from None
-    except OSError as e:
-        raise ScenarioError(f"{path} cannot be read: {e.strerror or e}") from None
-    try:
-        return loads(text)
-    except ScenarioError as e:
-        raise ScenarioError(f"{path.name}: {e}") from None
-
-
-def _numbers(a: np.ndarray) -> list:
-    """Plain Python numbers, float32 written in its shortest form (0.15, not 0.15000000596046448)."""
-    return exact_values(a)
-
-
 def to_dict(net: Network, answers: dict[str, str] | None = None) -> dict:
-    """The scenario as plain data; ``answers`` (checked by ``answers_from_dict``) are written when there are any."""
+    """The scenario as plain data for JSON; ``answers`` (checked by ``answers_from_dict``) are written when there
+    are any.  ``ScenarioError`` if it is more than GradLab reads back as JSON."""
+    if (items := json_items(net)) > strict_json.MAX_ITEMS:
+        raise ScenarioError(f"as JSON this scenario would hold {items:,} numbers and lists, more than the "
+                            f"{strict_json.MAX_ITEMS:,} GradLab reads back; save it as .npz instead")
     layers = []
     for layer in net.layers:
         spec: dict[str, Any] = layer.spec()
@@ -308,5 +428,11 @@ def dumps(net: Network, answers: dict[str, str] | None = None) -> str:
 
 
 def save(net: Network, path: str | os.PathLike, answers: dict[str, str] | None = None) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename over the target."""
-    write_text_atomically(path, dumps(net, answers))
+    """Write atomically: a temporary file in the same folder, then a rename over the target.
+
+    A scenario too large to read back as JSON is refused with ``ScenarioError`` before anything is written."""
+    text = dumps(net, answers)
+    if (size := len(text.encode("utf-8"))) > MAX_JSON_BYTES:
+        raise ScenarioError(f"as JSON this scenario would be {size_text(size)}, more than the {size_text(MAX_JSON_BYTES)} "
+                            "GradLab reads back; save it as .npz instead")
+    write_text_atomically(path, text)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradlab.cost import network_cost
 from gradlab.errors import EditError
 from gradlab.finite_diff import Columns
 from gradlab.network import Network, Pass, run
+from gradlab.table_text import parse_number as parse_number  # typed cells; imported from here too
 from gradlab.text import cell_name
 
 
@@ -30,18 +32,6 @@ class Change:
     tensor: str | None = None
     top_left: tuple[int, ...] = ()
     shape: tuple[int, ...] = ()
-
-
-def parse_number(text: str) -> float:
-    """A number typed into a cell.  ``1,5`` is refused rather than guessed at."""
-    cleaned = text.strip().replace("−", "-")
-    if "," in cleaned:
-        raise EditError(f"“{text}” has a comma: use a point for decimals, as in 1.5")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise EditError(f"“{text}” is not a number") from None
-    return value
 
 
 class Sheet:
@@ -132,10 +122,31 @@ class Sheet:
         """Write one cell; returns the value it replaced."""
         return self.set_cells(name, index, np.full((1,) * len(index), value)).item()
 
-    def replace(self, net: Network) -> Network:
-        """Swap in a whole new network (a preset, a file, a reshape, a dtype); returns the old one."""
+    @staticmethod
+    def prepare(net: Network) -> Pass:
+        """Check ``net`` and run it, without touching the sheet: its pass, or ``EditError`` with one sentence.
+
+        Too large to hold (``gradlab.cost``), a value that is not a finite number, or memory that runs
+        out while it runs: each is refused here, before anything the sheet shows has changed."""
+        if problem := network_cost(net).problem():
+            raise EditError(problem)
+        for name, a in {**net.inputs(), "y": net.y}.items():
+            if a.dtype.kind == "f" and not np.isfinite(a).all():
+                at = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+                raise EditError(f"{cell_name(name, at)} is {a[at]}, but every value must be a finite number")
+        try:
+            return run(net)
+        except MemoryError:
+            raise EditError("there is not enough memory free to compute this network") from None
+
+    def replace(self, net: Network, p: Pass | None = None) -> Network:
+        """Swap in a whole new network (a preset, a file, a reshape, a dtype); returns the old one.
+
+        All or nothing: the network is checked and run first (``prepare``, or the pass it already
+        gave, ``p``), and if that fails ``EditError`` says why and the sheet is exactly as it was."""
+        p = self.prepare(net) if p is None else p
         old, self.net = self.net, net
-        self._set_pass(run(net))
+        self._set_pass(p)
         self._changed(Change("network"))
         return old
 

@@ -17,11 +17,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from shiboken6 import isValid
 
+from gradlab.csv_file import read_csv, write_csv
 from gradlab.errors import EditError, ScenarioError
 from gradlab.network import Network
+from gradlab.npz_file import load_npz, save_npz
 from gradlab.scenario import load, save
 from gradlab.session import Session
-from gradlab.tabular import load_npz, read_csv, save_npz, write_csv
 from ui.commands import Editor, ReplaceNetwork
 from ui.preferences import Preferences
 from ui.recovery import Autosave

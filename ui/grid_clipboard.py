@@ -5,7 +5,7 @@
 - Enter goes down (Shift+Enter up) and Tab right, after an edit as without one,
   as in LibreOffice Calc and Excel; F2 edits, and typing replaces the cell.
 - Ctrl+C puts the selected block on the clipboard as tab-separated text, every
-  number in its shortest exact form (``gradlab.tabular.to_tsv``), which pastes
+  number in its shortest exact form (``gradlab.table_text.to_tsv``), which pastes
   cleanly into Calc, Excel and Google Sheets, and back into GradLab.
 - Ctrl+V fills from the top-left selected cell as one undo step, and a single
   value fills the whole selection.  Text that does not read or does not fit
@@ -28,8 +28,9 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QMenu, QTableView, QWidget
 
+from gradlab.code_export import array_literal
 from gradlab.errors import EditError
-from gradlab.tabular import array_literal, parse_table, to_tsv
+from gradlab.table_text import parse_table, to_tsv
 from gradlab.text import cell_name
 from ui.grid_model import TensorModel
 from ui.watch_controls import watch_action

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -74,11 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"gradlab: {e}", file=sys.stderr)
         return 2
-    if args.screenshot:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        scratch = tempfile.mkdtemp(prefix="gradlab-shot-")  # a slide neither reads nor changes your preferences
-        os.environ["GRADLAB_DATA_DIR"] = scratch
+    if not args.screenshot:
+        return run_window(args, size, select, None)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = tempfile.mkdtemp(prefix="gradlab-shot-")  # a slide neither reads nor changes your preferences
+    os.environ["GRADLAB_DATA_DIR"] = scratch
+    try:
+        return run_window(args, size, select, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
+
+def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[str, tuple[int, ...]] | None,
+               scratch: str | None) -> int:
+    """Build the window; show it, or, with ``--screenshot`` (preferences and data in ``scratch``), render it."""
     from PySide6.QtWidgets import QApplication
 
     from gradlab.presets import preset
@@ -100,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradlab: {window.status_message.text()}", file=sys.stderr)
         return 2
     if args.screenshot:
-        return screenshot(window, args.screenshot, size, select, args)
+        try:
+            return screenshot(window, args.screenshot, size, select, args)
+        finally:
+            window.close()  # it writes its preferences into the scratch folder, which is then removed
     window.show()
     return app.exec()
 

@@ -1,15 +1,14 @@
 """Network ▸ New Network…: sizes, an activation per hidden layer, the loss, the precision and the initial weights.
 
-Every field is checked as it is typed: while a size is impossible (empty, not a
-whole number, 0, or a network too large to show) OK is disabled and one
-sentence under the fields says what to change.  The network itself is built by
-the core, ``gradlab.presets.random_network``, with ``gradlab.reshape.set_activation``
-for each hidden layer whose activation differs from the first.
+Every field is checked as it is typed, by the core (``gradlab.spec.read_sizes``):
+while a size is impossible (empty, not a whole number, 0, or a network too large
+to show or to run) OK is disabled and one sentence under the fields says what to
+change.  The network itself is built by the core, ``gradlab.presets.random_network``,
+with ``gradlab.reshape.set_activation`` for each hidden layer whose activation
+differs from the first.
 """
 
 from __future__ import annotations
-
-import re
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,48 +28,9 @@ from gradlab.losses import LOSSES, REDUCTIONS
 from gradlab.network import Network
 from gradlab.presets import random_network
 from gradlab.scenario import DTYPES
+from gradlab.spec import grid_cells, read_sizes
 
-MAX_CELLS = 10_000_000  # every value and gradient the sheet shows; far beyond what a person reads
 INITS = {"seeded random": "random", "Kaiming": "kaiming", "zeros": "zeros"}
-
-
-def _whole(text: str, what: str) -> int:
-    text = text.strip()
-    if not text:
-        raise ValueError(f"Type {what}.")
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(f"{what[0].upper()}{what[1:]} must be a whole number, like 4, not “{text[:20]}”.")
-    if len(text.lstrip("+-")) > 12:
-        raise ValueError(f"{what[0].upper()}{what[1:]} is far too large: it has {len(text.lstrip('+-'))} digits.")
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"{what[0].upper()}{what[1:]} must be at least 1, not {value}.")
-    return value
-
-
-def read_sizes(batch: str, inputs: str, hidden: str, outputs: str, loss: str) -> tuple[int, list[int]]:
-    """The batch size and the layer widths (inputs first) the texts ask for, or ``ValueError`` with one sentence."""
-    rows = _whole(batch, "the batch size")
-    widths = [_whole(inputs, "the number of inputs")]
-    hidden = hidden.strip(" \t,;")  # "8, 8," while typing the next width
-    for k, part in enumerate(re.split(r"[\s,;]+", hidden) if hidden else [], start=1):
-        widths.append(_whole(part, f"the width of hidden layer {k}"))
-    widths.append(_whole(outputs, "the number of outputs"))
-    if loss == "cross_entropy" and widths[-1] < 2:
-        raise ValueError("cross_entropy needs at least 2 outputs, one per class.")
-    cells = grid_cells(rows, widths, loss)
-    if cells > MAX_CELLS:
-        raise ValueError(f"That network would have {cells:,} cells in its grids, more than the {MAX_CELLS:,} "
-                         "GradLab can show; make it smaller.")
-    return rows, widths
-
-
-def grid_cells(batch: int, widths: list[int], loss: str) -> int:
-    """Every cell the sheet shows: x, the parameters and each layer's outputs with their gradients, and y."""
-    parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(widths, widths[1:]))
-    outputs = batch * (2 * sum(widths[1:-1]) + widths[-1])  # each hidden layer's linear output and its activation
-    y = batch if loss == "cross_entropy" else batch * widths[-1]
-    return 2 * (batch * widths[0] + parameters + outputs) + y
 
 
 class NewNetworkDialog(QDialog):

@@ -10,8 +10,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 from gradlab import preset
-from gradlab.code_export import torch_script
-from gradlab.tabular import array_literal, parse_table, to_tsv
+from gradlab.code_export import array_literal, torch_script
+from gradlab.table_text import parse_table, to_tsv
 from tests.ui.conftest import grid, label
 from ui import MainWindow
 from ui.grid_clipboard import GridClipboard

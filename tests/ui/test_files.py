@@ -1,19 +1,29 @@
 """The File menu as a user meets it: save and open, recent files, the unsaved-changes question, drops, CSV and .npz."""
 
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gradlab import preset, save
+from gradlab.csv_file import read_csv, write_csv
+from gradlab.npz_file import save_npz
 from gradlab.scenario import load
-from gradlab.tabular import read_csv, save_npz, write_csv
 from tests.ui.conftest import EDIT, cell, grid, label
 from ui import MainWindow
 from ui.preferences import Preferences
 
 Button = QMessageBox.StandardButton
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Dialogs:
@@ -427,13 +437,96 @@ def test_layout_and_epsilon_persist_across_windows(window, qtbot):
     assert third.isMaximized()
 
 
-def test_preferences_are_typed_with_defaults():
+def test_preferences_are_typed_with_defaults(isolated_settings):
     prefs = Preferences()
+    assert prefs.path.parent.parent == isolated_settings / "settings"  # the folder tests isolate, as QSettings would
     assert (prefs.zoom(), prefs.epsilon(), prefs.geometry(), prefs.recent_files()) == (1.0, None, None, [])
     prefs.set_zoom(1.25)
     prefs.set_epsilon(1e-5)
+    prefs.set_geometry(QByteArray(b"\x00\x01layout\xff"))
+    prefs.set_splitter_state("main", QByteArray(b"\x02"))
     assert (Preferences().zoom(), Preferences().epsilon()) == (1.25, 1e-5)
-    prefs.settings.setValue("view/zoom", "large")
-    prefs.settings.setValue("inspector/epsilon", -1)
-    prefs.settings.setValue("files/recent", "/one/file.json")
-    assert (prefs.zoom(), prefs.epsilon(), prefs.recent_files()) == (1.0, None, ["/one/file.json"])
+    assert Preferences().geometry() == QByteArray(b"\x00\x01layout\xff")
+    assert Preferences().splitter_state("main") == QByteArray(b"\x02")
+    prefs.set_value("view/zoom", "large")
+    prefs.set_value("inspector/epsilon", -1)
+    prefs.set_value("files/recent", "/one/file.json")
+    prefs.set_value("window/geometry", "not base64!")
+    assert (prefs.zoom(), prefs.epsilon(), prefs.recent_files(), prefs.geometry()) == (1.0, None, ["/one/file.json"], None)
+
+
+def test_preferences_are_a_plain_text_file_of_json_values(isolated_settings):
+    prefs = Preferences()
+    odd = str(isolated_settings / "new\nline \udcff.json")  # a newline and an undecodable byte: legal in a name
+    prefs.add_recent_file(odd)
+    prefs.set_zoom(1.5)
+    text = prefs.path.read_text(encoding="ascii")
+    assert text.splitlines()[:2] == ["[files]", f"recent={json.dumps([odd])}"] and "zoom=1.5" in text
+    assert Preferences().recent_files() == [odd]
+
+
+class _Command:
+    """A pickle that runs a shell command when it is unpickled."""
+
+    def __init__(self, command: str):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+def planted_variant(marker) -> str:
+    """A ``@Variant(…)`` value as PySide6 writes a Python object into an INI file: a pickle, escaped."""
+    payload = pickle.dumps(_Command(f"touch {marker}"), protocol=4)
+    raw = b"\0\0\0\x7f\0\0\0\x18PySide::PyObjectWrapper\0" + struct.pack(">I", len(payload)) + payload
+    return "@Variant(" + "".join(f"\\x{b:02x}" for b in raw) + ")"
+
+
+READ_WITH_QSETTINGS = """
+import sys
+from PySide6.QtCore import QCoreApplication, QSettings
+app = QCoreApplication([])
+QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, sys.argv[1])
+QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "GradLab-tests", "GradLab-tests").value("files/recent")
+"""
+
+
+def test_a_planted_pickle_in_the_preferences_never_runs(isolated_settings, tmp_path, qtbot):
+    marker = tmp_path / "pwned"
+    path = Preferences().path
+    path.parent.mkdir(parents=True)
+    path.write_text(f"[files]\nrecent={planted_variant(marker)}\n[view]\nzoom=1.5\n", encoding="ascii")
+    # the planted value is live: QSettings.value(), as GradLab used to read it, runs the command
+    done = subprocess.run([sys.executable, "-c", READ_WITH_QSETTINGS, str(isolated_settings / "settings")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()
+    marker.unlink()
+    with pytest.warns(UserWarning, match="ignored the preference files/recent.*not plain data"):
+        window = MainWindow()
+    qtbot.addWidget(window)
+    assert not marker.exists()
+    assert Preferences().recent_files() == [] and Preferences().zoom() == 1.5  # the plain value next to it is kept
+    Preferences().set_zoom(2.0)
+    assert "@Variant" not in path.read_text()  # the next write keeps plain data only
+    assert not marker.exists()
+
+
+def test_preferences_that_are_not_a_file_are_ignored_with_a_warning(isolated_settings, qtbot):
+    path = Preferences().path
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)  # reading a FIFO with no writer would hang the app as it starts
+    with pytest.warns(UserWarning, match="ignored its preferences: .* is a named pipe"):
+        assert Preferences().zoom() == 1.0
+
+
+def test_a_screenshot_leaves_no_scratch_folder(tmp_path):
+    shots = tmp_path / "tmp"
+    shots.mkdir()
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               TMPDIR=str(shots))
+    done = subprocess.run([sys.executable, str(ROOT / "app.py"), "--screenshot", str(tmp_path / "shot.png")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "shot.png").exists()
+    assert list(shots.iterdir()) == []  # the gradlab-shot-* folder with its preferences and data is gone

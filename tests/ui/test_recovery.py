@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from gradlab import preset, save
 from tests.ui.conftest import EDIT, cell, grid, label
 from ui import MainWindow, recovery
-from ui.recovery import offer_recovery, read_recovery, recovery_file, write_recovery
+from ui.recovery import offer_recovery, orphans, read_recovery, recovery_file, write_recovery
 
 Button = QMessageBox.StandardButton
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +45,20 @@ def edit(window, value=EDITED, row=0, col=1) -> None:
     assert grid(window, "w1").model().setData(cell(window, "w1", row, col), value, EDIT)
 
 
-def test_the_recovery_file_lives_in_the_data_folder(tmp_path):
-    assert recovery_file() == tmp_path / "data" / "recovery.json"  # GRADLAB_DATA_DIR, set by tests/ui/conftest.py
+def orphan(net, original=None, name="recovery-424242-0badf00d-1.json") -> Path:
+    """A recovery file as a GradLab process that has since died left it: its lock file is gone."""
+    path = recovery_file().parent / name
+    write_recovery(path, net, original)
+    return path
+
+
+def test_each_window_has_its_own_recovery_file_in_the_data_folder(tmp_path, qtbot):
+    first, second = build_window(qtbot), build_window(qtbot)
+    paths = first.files.autosave.path, second.files.autosave.path
+    assert paths[0] != paths[1]
+    for path in paths:
+        assert path.parent == tmp_path / "data"  # GRADLAB_DATA_DIR, set by tests/ui/conftest.py
+        assert path.name.startswith(f"recovery-{os.getpid()}-") and path.suffix == ".json"
 
 
 def test_work_is_written_after_the_delay_not_during_the_edit(window, qtbot, answers):
@@ -134,7 +146,7 @@ def build_window(qtbot) -> MainWindow:
 def test_yes_restores_the_work_as_one_unsaved_step(qtbot, tmp_path, answers):
     net = preset("lesson")
     net.layers[0].w[0, 1] = EDITED
-    write_recovery(recovery_file(), net, tmp_path / "mine.json")
+    left = orphan(net, tmp_path / "mine.json")
     answers[1].append(Button.Yes)
     window = build_window(qtbot)
     assert offer_recovery(window.files)
@@ -142,36 +154,80 @@ def test_yes_restores_the_work_as_one_unsaved_step(qtbot, tmp_path, answers):
     assert window.sheet.net.tensor("w1")[0, 1] == EDITED
     assert window.undo_stack.count() == 1 and window.isWindowModified()
     assert window.files.path == tmp_path / "mine.json" and window.windowTitle().startswith("mine.json")
+    assert not left.exists() and orphans() == []  # the copy is this window's own now: never offered twice
+    assert read_recovery(window.files.autosave.path)[0].tensor("w1")[0, 1] == EDITED
     window.undo_stack.undo()  # back to the lesson: still unsaved, since the restored work is not in any file
-    assert window.isWindowModified() and recovery_file().exists()
+    assert window.isWindowModified() and window.files.autosave.path.exists()
 
 
 def test_no_deletes_the_file(qtbot, answers):
-    write_recovery(recovery_file(), preset("mazur"), None)
+    left = orphan(preset("mazur"))
     answers[1].append(Button.No)
     window = build_window(qtbot)
     assert not offer_recovery(window.files)
-    assert not recovery_file().exists()
+    assert answers[0] and not left.exists()
     assert window.sheet.net.title == preset("lesson").title and window.undo_stack.count() == 0
 
 
 @pytest.mark.parametrize("content", ['{"gradlab-recovery": 1, "scenario": {"gradlab": 1', '{"gradlab-recovery": 1, "scenario": []}',
                                      '{"something": "else"}', "\udcff"])
 def test_a_broken_recovery_file_is_refused_with_a_sentence(qtbot, answers, content):
-    recovery_file().parent.mkdir(parents=True)
-    recovery_file().write_bytes(content.encode("utf-8", "surrogateescape"))
+    left = recovery_file().parent / "recovery-424242-0badf00d-1.json"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(content.encode("utf-8", "surrogateescape"))
     window = build_window(qtbot)
     assert not offer_recovery(window.files)
     assert answers[0] == []  # nothing to ask about
-    assert not recovery_file().exists()
+    assert not left.exists()
     message = label(window, "status-message").text()
     assert message.startswith("Unsaved work from last time could not be recovered, because ") and message.endswith(".")
     assert window.undo_stack.count() == 0
 
 
+def test_a_recovery_file_that_is_a_fifo_or_a_device_is_refused_without_waiting(qtbot, answers):
+    folder = recovery_file().parent
+    folder.mkdir(parents=True)
+    os.mkfifo(folder / "recovery-424242-0badf00d-1.json")  # no writer: reading it would wait forever
+    (folder / "recovery-424243-0badf00d-1.json").symlink_to("/dev/zero")  # reading it would never end
+    window = build_window(qtbot)
+    assert not offer_recovery(window.files)
+    assert answers[0] == [] and orphans() == []
+    assert "is a device, not a file" in label(window, "status-message").text() or "FIFO" in label(
+        window, "status-message").text()
+
+
 def test_nothing_to_offer_without_a_file(qtbot, answers):
     assert not offer_recovery(build_window(qtbot).files)
     assert answers[0] == []
+
+
+def test_every_orphan_is_offered_and_the_old_single_file_too(qtbot, tmp_path, answers):
+    asked, queued = answers
+    left = [orphan(preset("mazur"), tmp_path / "newest.json", name="recovery-4242-0badf00d-1.json"),
+            orphan(preset("neuron"), tmp_path / "middle.json", name="recovery-4243-0badf00d-7.json"),
+            orphan(preset("classifier"), tmp_path / "oldest.json", name="recovery.json")]  # what GradLab kept before
+    for age, path in enumerate(left):
+        os.utime(path, (1e9 - age, 1e9 - age))  # offered most recent first
+    first, second = build_window(qtbot), build_window(qtbot)
+    queued += [Button.Yes, Button.No, Button.Yes]
+    opened = []
+    assert offer_recovery(first.files, open_window=lambda: opened.append(second) or second.files)
+    assert [text.split("changes to ")[1].split(". ")[0] for text in asked] == ["newest.json", "middle.json", "oldest.json"]
+    assert opened == [second]  # the second Yes needed a window of its own
+    assert (first.files.path.name, second.files.path.name) == ("newest.json", "oldest.json")
+    assert second.sheet.net.loss == "cross_entropy" and first.sheet.net.title == preset("mazur").title
+    assert orphans() == [] and not any(path.exists() for path in left)
+
+
+def test_without_a_second_window_the_rest_wait_for_the_next_start(qtbot, tmp_path, answers):
+    asked, queued = answers
+    orphan(preset("mazur"), tmp_path / "a.json", name="recovery-4242-0badf00d-1.json")
+    orphan(preset("neuron"), tmp_path / "b.json", name="recovery-4243-0badf00d-1.json")
+    queued.append(Button.Yes)
+    window = build_window(qtbot)
+    assert offer_recovery(window.files)
+    assert len(asked) == 1 and len(orphans()) == 1
+    assert "1 more copy of unsaved work will be offered at the next start" in label(window, "status-message").text()
 
 
 CRASHING_APP = """
@@ -212,13 +268,16 @@ def test_work_survives_a_real_crash(qtbot, tmp_path, answers):
     try:
         line = lines.get(timeout=120)
         assert line == "ready\n", child.stderr.read() if child.poll() is not None else line
+        written = list((tmp_path / "data").glob(f"recovery-{child.pid}-*.json"))
+        assert len(written) == 1  # the running app's own file, named for its process
+        assert orphans() == []  # and never offered while that process runs
     finally:
         child.kill()  # SIGKILL: no clean-up of any kind runs
         child.wait(30)
         child.stdout.close()
         child.stderr.close()
     assert child.returncode != 0
-    assert recovery_file().exists()
+    assert len(orphans()) == 1 and orphans()[0].name.startswith(f"recovery-{child.pid}-")
 
     answers[1].append(Button.Yes)
     window = build_window(qtbot)
