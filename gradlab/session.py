@@ -307,11 +307,12 @@ class Session:
         """The losses of the training steps taken on this network, or None before the first."""
         return self._history
 
-    def trained(self, before: Network, losses: Sequence[float], watched: Mapping[Cell, Sequence[float]] | None = None) -> None:
+    def trained(self, before: Network, losses: Sequence[float] | np.ndarray,
+                watched: Mapping[Cell, Sequence[float] | np.ndarray] | None = None) -> None:
         """Steps were taken from ``before``: ``losses`` is the loss before them, then after each; ``watched``
         (``Training.watched``) the value of each watched cell before them, then after each."""
-        run = tuple(float(v) for v in losses)
-        cells = {cell: tuple(float(v) for v in values) for cell, values in (watched or {}).items()}
+        run = tuple(np.asarray(losses, dtype=float).tolist())
+        cells = {cell: tuple(np.asarray(values, dtype=float).tolist()) for cell, values in (watched or {}).items()}
         for cell, values in cells.items():
             if len(values) != len(run):
                 raise ValueError(f"{cell_name(*cell)} has {len(values)} values for {len(run)} losses; it needs one per loss")

@@ -196,6 +196,7 @@ class TrainingCharts(QWidget):
             self.loss_marker.setData([step], [loss_now])
         for line in (self.loss_step_line, self.cell_step_line):
             line.setValue(step)
+        self.cell_step_line.setVisible(cell is not None)  # alone in an empty plot, it would pull the range to itself
 
         if cell is None:
             self._set(self.cell_curve, np.empty(0), np.empty(0))

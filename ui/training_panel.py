@@ -18,11 +18,10 @@ The panel does no maths: ``gradlab.train`` does.
 
 from __future__ import annotations
 
-import math
 import time
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QValidator
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,26 +29,23 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
 from gradlab.errors import EditError
-from gradlab.network import frozen_names
+from gradlab.network import Network, frozen_names
 from gradlab.session import Session
 from gradlab.sheet import Change
 from gradlab.train import MAX_STEPS, Cell, train
 from ui.commands import Editor
-from ui.inspector import ScientificSpinBox
+from ui.learning_rate import LearningRateControl
 from ui.output_plane import OutputPlane
 from ui.signals import follow, signals_blocked
 from ui.training_charts import TrainingCharts
 from ui.training_commands import ResetTraining, Trained
 from ui.training_run import TrainingRun
 
-LR_MIN, LR_MAX = 1e-12, 1e12  # what can be typed: the guard says when a rate is too large
-SLIDER_RATES = tuple(float(f"{m}e{e}") for e in range(-5, 3) for m in (1, 2, 5))  # 1e-5 … 500, as 1, 2, 5 per decade
 STEP_CHOICES = ("1", "10", "100", "1000", "10000")
 REDRAW_EVERY = 0.1  # seconds between redraws of the charts while a run goes on
 UPDATE_KEY, TRAIN_KEY = "Ctrl+U", "Ctrl+Shift+U"
@@ -63,7 +59,13 @@ def parse_steps(text: str) -> int:
         cleaned = cleaned.replace(mark, "")
     if not cleaned.isdigit():
         raise EditError(f"“{text.strip()}” is not a number of steps: type a whole number such as 100")
-    steps = int(cleaned)
+    return checked_steps(int(cleaned))
+
+
+def checked_steps(steps: int) -> int:
+    """``steps`` when a run can take that many, from 1 to ``MAX_STEPS``; else ``EditError`` says why."""
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise EditError(f"the number of steps must be a whole number, not {steps!r}")
     if not 1 <= steps <= MAX_STEPS:
         raise EditError(f"the number of steps must be from 1 to {MAX_STEPS:,}, not {steps:,}")
     return steps
@@ -78,22 +80,6 @@ def _plural(n: int, word: str = "step") -> str:
     return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
-class RateSpinBox(ScientificSpinBox):
-    """The inspector's log spin box, over the learning rate's range (the inspector's checks ε's own range)."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setRange(LR_MIN, LR_MAX)
-
-    def validate(self, text: str, pos: int) -> object:
-        try:
-            value = float(text)
-        except ValueError:
-            return QValidator.State.Intermediate, text, pos
-        ok = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if ok else QValidator.State.Intermediate), text, pos
-
-
 class TrainingPanel(QWidget):
     """Gradient descent on the session's network; every change is one undo step through ``editor.stack``."""
 
@@ -104,19 +90,12 @@ class TrainingPanel(QWidget):
         self.setObjectName("training-panel")
         self.session, self.sheet, self.editor = session, session.sheet, editor
         self.run: TrainingRun | None = None
-        self._run_before = None  # the sheet's network when the run started: what its undo step puts back
+        self._run_before: Network | None = None  # the sheet's network when the run started: what its undo step puts back
         self._drawn_at = 0.0
         self.freeze_boxes: dict[str, QCheckBox] = {}
 
-        self.learning_rate = RateSpinBox()
-        self._name(self.learning_rate, "learning-rate", "Learning rate",
-                   "The learning rate lr of w -= lr * w.g: type a number such as 0.05, or use the arrows to move a decade")
-        self.rate_slider = QSlider(Qt.Orientation.Horizontal)
-        self._name(self.rate_slider, "learning-rate-slider", "Learning rate on a log scale",
-                   f"The learning rate on a log scale, 1, 2, 5 per decade, from {SLIDER_RATES[0]:g} to {SLIDER_RATES[-1]:g}")
-        self.rate_slider.setRange(0, len(SLIDER_RATES) - 1)
-        self.learning_rate.valueChanged.connect(self._rate_typed)
-        self.rate_slider.valueChanged.connect(lambda i: self._rate_typed(SLIDER_RATES[i]))
+        self.rate = LearningRateControl(session)
+        self.rate.message.connect(self.message)
 
         self.update_button = self._button("Update", "update", "Update", f"One step of gradient descent: w -= lr * w.g for every "
                                           f"parameter not frozen; x and y never change ({UPDATE_KEY})", self.update_step, UPDATE_KEY)
@@ -151,10 +130,6 @@ class TrainingPanel(QWidget):
         self.charts = TrainingCharts(session)
         self.plane = OutputPlane(session)
 
-        rate_row = QHBoxLayout()
-        rate_row.addWidget(QLabel("Learning rate"))
-        rate_row.addWidget(self.learning_rate)
-        rate_row.addWidget(self.rate_slider, 1)
         action_row = QHBoxLayout()
         for widget in (self.update_button, self.train_button, self.steps_box, self.cancel_button, self.reset_button):
             action_row.addWidget(widget)
@@ -165,13 +140,12 @@ class TrainingPanel(QWidget):
         charts_row.addWidget(self.plane, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
-        layout.addLayout(rate_row)
+        layout.addWidget(self.rate)
         layout.addLayout(action_row)
         layout.addLayout(self.freeze_row)
         layout.addLayout(charts_row, 1)
 
         follow(session, self, self._on_change)
-        self._show_rate()
         self._show_frozen()
         self._show_state()
 
@@ -188,31 +162,12 @@ class TrainingPanel(QWidget):
             button.setShortcut(QKeySequence(key))
         return button
 
-    # -- the learning rate: the session's, shown and set by the spin box and the slider ----------------
-
-    def _rate_typed(self, lr: float) -> None:
-        try:
-            self.session.set_lr(lr)
-        except EditError as e:
-            self.message.emit(f"{e}.")
-            self._show_rate()
-
-    def _show_rate(self) -> None:
-        lr = self.session.lr
-        with signals_blocked(self.learning_rate):
-            self.learning_rate.setValue(lr)
-        nearest = min(range(len(SLIDER_RATES)), key=lambda i: abs(math.log10(SLIDER_RATES[i]) - math.log10(lr)))
-        with signals_blocked(self.rate_slider):
-            self.rate_slider.setValue(nearest)
-
     # -- following the session ---------------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("values", "network") and self.run is not None:
             self._abandon()
-        if change.kind == "lr":
-            self._show_rate()
-        elif change.kind == "network":
+        if change.kind == "network":
             self._show_frozen()
             self._show_state()
         elif change.kind == "history":
@@ -241,8 +196,7 @@ class TrainingPanel(QWidget):
     def _show_state(self) -> None:
         """Enable what can be done now, and say how many steps have been taken."""
         running = self.run is not None
-        for widget in (self.update_button, self.train_button, self.steps_box, self.learning_rate, self.rate_slider,
-                       *self.freeze_boxes.values()):
+        for widget in (self.update_button, self.train_button, self.steps_box, self.rate, *self.freeze_boxes.values()):
             widget.setEnabled(not running)
         history = self.session.history
         self.reset_button.setEnabled(not running and history is not None)
@@ -299,6 +253,11 @@ class TrainingPanel(QWidget):
 
     def train_steps(self, steps: int) -> bool:
         """Start a run of ``steps`` steps; it goes on over the next turns of the event loop and ends in one undo step."""
+        try:
+            steps = checked_steps(steps)
+        except EditError as e:
+            self.message.emit(_sentence(str(e)))
+            return False
         if not self._can_train():
             return False
         self._run_before = self.sheet.net

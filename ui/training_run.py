@@ -62,8 +62,13 @@ class TrainingRun(QObject):
 
     def start(self) -> None:
         """Start on the next turn of the event loop (never here: the caller returns first)."""
-        if not self.over:
-            self._timer.start()
+        if self.over:
+            return
+        if self.steps == 0:  # nothing to do: over at once, and finished all the same
+            self.over = True
+            QTimer.singleShot(0, self, self.finished.emit)
+            return
+        self._timer.start()
 
     def cancel(self) -> None:
         """Stop after the steps done so far; they are kept."""
@@ -88,7 +93,7 @@ class TrainingRun(QObject):
         steps = min(self._chunk, self.steps - self.done)
         began = time.perf_counter()
         chunk = train(self.net, self.lr, steps, watch=self.watch, taken=self.done)
-        per_step = (time.perf_counter() - began) / steps
+        per_step = max(time.perf_counter() - began, 1e-9) / steps
         first = self.done if self.done == 0 else self.done + 1  # the first chunk brings the loss before any step
         kept = slice(first, self.done + chunk.steps + 1)
         self.losses[kept] = chunk.losses[kept.start - self.done:]

@@ -31,7 +31,8 @@ from gradlab.session import Session
 from gradlab.sheet import Sheet
 from gradlab.train import train
 from ui.commands import Editor
-from ui.training_panel import SLIDER_RATES, TrainingPanel, parse_steps
+from ui.learning_rate import SLIDER_RATES
+from ui.training_panel import TrainingPanel, parse_steps
 
 NAMES = ("learning-rate", "update", "train-steps", "train", "cancel-training", "reset-training",
          "loss-history-plot", "output-plane-plot")
@@ -251,6 +252,12 @@ def test_a_bad_number_of_steps_gets_one_sentence_and_changes_nothing(qtbot, text
     parts = make(qtbot, "lesson")
     parts.train_typed(text)
     assert parts.said == [says] and not parts.panel.running and parts.stack.count() == 0
+
+
+def test_a_run_of_no_steps_is_refused(qtbot):
+    parts = make(qtbot, "lesson")
+    assert not parts.panel.train_steps(0) and not parts.panel.running
+    assert parts.said == ["The number of steps must be from 1 to 10,000,000, not 0."]
 
 
 def test_steps_may_be_grouped_by_thousands():
