@@ -18,8 +18,8 @@ A view that subscribes here needs nothing else.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -56,14 +56,40 @@ MAX_ANSWER = 2_000  # characters in one of the learner's lines: the evaluator's 
 
 @dataclass(frozen=True)
 class History:
-    """The losses of the training steps taken since the first one, and the network before it (to go back to)."""
+    """The losses of the training steps taken since the first one, and the network before it (to go back to).
+
+    ``watched`` holds the value of each cell that was watched while training (``train``'s ``watch``),
+    one per loss: the value before the first step, then after each step, nan where that cell was not
+    watched (it was inspected for some of the runs only)."""
 
     start: Network
     losses: tuple[float, ...]  # the loss before the first step, then after each step
+    watched: dict[Cell, tuple[float, ...]] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
         return len(self.losses) - 1
+
+    def then(self, losses: tuple[float, ...], watched: dict[Cell, tuple[float, ...]]) -> History:
+        """This history and the steps of a run after it: ``losses[0]`` is the loss before that run (the last
+        one here), and each of ``watched`` is one value per loss of the run."""
+        old, added = len(self.losses), len(losses) - 1
+        cells: dict[Cell, tuple[float, ...]] = {}
+        for cell in {**self.watched, **watched}:
+            before = self.watched.get(cell, (math.nan,) * old)
+            if cell in watched:  # as with the losses, the value before the run's first step is kept unless it is a gap
+                cells[cell] = (before[:-1] + watched[cell][:1] if math.isnan(before[-1]) else before) + watched[cell][1:]
+            else:
+                cells[cell] = before + (math.nan,) * added
+        return History(self.start, self.losses + losses[1:], cells)
+
+    def before(self, steps: int) -> History | None:
+        """This history without its last ``steps`` steps; None when no step is left."""
+        kept = len(self.losses) - steps
+        if kept <= 1:
+            return None
+        cells = {cell: values[:kept] for cell, values in self.watched.items()}
+        return History(self.start, self.losses[:kept], {cell: v for cell, v in cells.items() if not all(map(math.isnan, v))})
 
 
 @dataclass(frozen=True)
@@ -293,20 +319,26 @@ class Session:
         """The losses of the training steps taken on this network, or None before the first."""
         return self._history
 
-    def trained(self, before: Network, losses: list[float] | tuple[float, ...]) -> None:
-        """Steps were taken from ``before``: ``losses`` is the loss before them, then after each."""
+    def trained(self, before: Network, losses: Sequence[float] | np.ndarray,
+                watched: Mapping[Cell, Sequence[float] | np.ndarray] | None = None) -> None:
+        """Steps were taken from ``before``: ``losses`` is the loss before them, then after each; ``watched``
+        (``Training.watched``) the value of each watched cell before them, then after each."""
+        run = tuple(np.asarray(losses, dtype=float).tolist())
+        cells = {cell: tuple(np.asarray(values, dtype=float).tolist()) for cell, values in (watched or {}).items()}
+        for cell, values in cells.items():
+            if len(values) != len(run):
+                raise ValueError(f"{cell_name(*cell)} has {len(values)} values for {len(run)} losses; it needs one per loss")
         if self._history is None:
-            self._history = History(before.copy(), tuple(float(v) for v in losses))
+            self._history = History(before.copy(), run, cells)
         else:
-            self._history = History(self._history.start, self._history.losses + tuple(float(v) for v in losses[1:]))
+            self._history = self._history.then(run, cells)
         self._announce(Change("history"))
 
     def untrained(self, steps: int) -> None:
         """The last ``steps`` training steps were undone: forget their losses (and the history, at none left)."""
         if self._history is None:
             return
-        kept = self._history.losses[: max(len(self._history.losses) - steps, 0)]
-        self._history = History(self._history.start, kept) if len(kept) > 1 else None
+        self._history = self._history.before(steps)
         self._announce(Change("history"))
 
     # -- the learner's own backward lines --------------------------------------------------------

@@ -166,24 +166,29 @@ def train(
     cancelled: Callable[[], bool] | None = None,
     watch: Iterable[Cell] = (),
     every: int = EVERY,
+    taken: int = 0,
 ) -> Training:
     """``steps`` steps of gradient descent with learning rate ``lr``, each followed by a new pass.
 
     ``frozen`` names the parameters to leave alone (default: ``net.frozen``).  Every ``every``
     steps, ``progress(done, steps, loss)`` is called and ``cancelled()`` asked whether to stop;
     a cancelled run keeps the steps done.  ``watch`` lists cells, ``("w1", (0, 3))``, whose
-    value after every step ``Training.watched`` holds.  ``net`` is never changed.  Bad
+    value after every step ``Training.watched`` holds.  ``taken`` counts the steps of the same run
+    taken before this call (a run made in chunks, each a call): the sentence of a run stopped by a
+    number that is not finite counts its steps from there.  ``net`` is never changed.  Bad
     arguments raise ``ValueError`` with one sentence."""
     lr, steps = learning_rate(lr), step_count(steps)
     held = net.frozen if frozen is None else frozen_names(net, frozen)
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"progress is reported every whole number of steps from 1 up, not every {every!r}")
+    if isinstance(taken, bool) or not isinstance(taken, (int, np.integer)) or taken < 0:
+        raise ValueError(f"the steps taken before must be a whole number from 0 up, not {taken!r}")
     with np.errstate(all="ignore"):  # numbers that overflow are found and reported by the guard, not by numpy
-        return _train(net, lr, steps, held, progress, cancelled, watch, every)
+        return _train(net, lr, steps, held, progress, cancelled, watch, every, int(taken))
 
 
 def _train(net: Network, lr: float, steps: int, held: frozenset[str], progress: Callable[[int, int, float], object] | None,
-           cancelled: Callable[[], bool] | None, watch: Iterable[Cell], every: int) -> Training:
+           cancelled: Callable[[], bool] | None, watch: Iterable[Cell], every: int, taken: int = 0) -> Training:
     run = _Descent(net, held)
     watched = _watch(run.net, watch, steps)
     losses = np.empty(steps + 1, dtype=net.dtype)
@@ -218,8 +223,9 @@ def _train(net: Network, lr: float, steps: int, held: frozenset[str], progress: 
                 if bad is not None:
                     run.restore(kept)
                     run.pass_()
-                    reason = (f"step {k} would make {bad[0]} {_word(bad[1])}, so training stopped after {k - 1} "
-                              f"step{'s' if k - 1 != 1 else ''}, at the last finite state: the learning rate {lr:g} is too large")
+                    at = taken + k
+                    reason = (f"step {at:,} would make {bad[0]} {_word(bad[1])}, so training stopped after {at - 1:,} "
+                              f"step{'s' if at - 1 != 1 else ''}, at the last finite state: the learning rate {lr:g} is too large")
                     return _result(run, losses, k - 1, lr, watched, reason)
                 record(k, loss)
         done += chunk

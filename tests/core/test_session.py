@@ -1,5 +1,7 @@
 """The session: one home for each fact the app shows besides the network, each change announced once."""
 
+import math
+
 import pytest
 
 from gradlab import preset, reshape
@@ -105,3 +107,25 @@ def test_the_learners_lines_live_here(session):
     session.set_hide_true(True)
     assert session.true_inputs and session.hide_true
     assert kinds == ["answers"] * 5
+
+
+def test_the_history_keeps_each_watched_cells_value_beside_the_losses(session):
+    net = session.sheet.net
+    first = train(net, 0.1, 3, watch=[("w1", (0, 0))])
+    session.trained(net, first.losses, first.watched)
+    assert session.history.watched == {("w1", (0, 0)): tuple(first.watched[("w1", (0, 0))])}
+    second = train(first.net, 0.1, 2, watch=[("w2", (1, 0))])  # another cell inspected for the next run
+    session.trained(first.net, second.losses, second.watched)
+    history = session.history
+    w1, w2 = history.watched[("w1", (0, 0))], history.watched[("w2", (1, 0))]
+    assert len(w1) == len(w2) == len(history.losses) == 6
+    assert w1[:4] == tuple(first.watched[("w1", (0, 0))]) and all(math.isnan(v) for v in w1[4:])
+    assert all(math.isnan(v) for v in w2[:3]) and w2[3:] == tuple(second.watched[("w2", (1, 0))])  # the gap closes at the run's start
+    session.untrained(2)
+    kept = session.history.watched
+    assert kept[("w1", (0, 0))] == tuple(first.watched[("w1", (0, 0))])
+    assert kept[("w2", (1, 0))][3] == second.watched[("w2", (1, 0))][0]  # its value before the undone run is still known
+    session.untrained(1)
+    assert ("w2", (1, 0)) not in session.history.watched  # nothing of it is left
+    with pytest.raises(ValueError, match="one per loss"):
+        session.trained(net, first.losses, {("w1", (0, 0)): [1.0]})

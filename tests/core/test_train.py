@@ -357,3 +357,16 @@ def test_a_scenario_without_frozen_reads_and_writes_as_before():
 def test_a_bad_frozen_list_is_refused_with_one_sentence(frozen, message):
     with pytest.raises(ScenarioError, match=message):
         from_dict({**to_dict(preset("lesson")), "frozen": frozen})
+
+
+def test_a_run_in_chunks_counts_its_steps_on_from_those_taken():
+    """The panel trains in chunks, each a call; the guard's sentence counts the whole run's steps."""
+    net = preset("lesson")
+    first = train(net, 3.0, 200)
+    rest = train(first.net, 3.0, 800, taken=200)
+    assert rest.stopped == ("step 220 would make the loss infinite (inf), so training stopped after 219 steps, "
+                            "at the last finite state: the learning rate 3 is too large")
+    assert_same_network(rest.net, train(net, 3.0, 1000).net)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="steps taken before"):
+            train(net, 0.1, 1, taken=bad)
