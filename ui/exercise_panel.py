@@ -25,26 +25,21 @@ say how to mark, or whether to show, the sheet's own ``.g`` grid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TypeVar
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from gradlab.diagnosis import Target, targets
+from gradlab.diagnosis import targets
 from gradlab.expression import ExpressionError, check, parse_line
 from gradlab.expression_ops import describe
 from gradlab.grading import Grade, Grading, worst_cell
@@ -52,15 +47,11 @@ from gradlab.session import MAX_ANSWER, Session
 from gradlab.sheet import Change
 from ui import palette
 from ui.answer_grid import AnswerGridModel, AnswerGridView
+from ui.answer_row import AnswerRow, named, text_label
 from ui.commands import Editor, SetAnswer, SetAnswers
 from ui.grading_worker import GradingWorker
 from ui.signals import follow, signals_blocked
 
-MARKS = {"right": "✓", "wrong": "✗", "refused": "⚠", "waiting": "…", "missing": "○"}
-CHECKING = "⋯"  # the line was committed and is being graded
-MARK_COLOURS = {"right": palette.AGREE, "wrong": palette.DISAGREE, "refused": palette.ORANGE,
-                "waiting": palette.MUTED, "missing": palette.MUTED}
-TYPING_HINT = "press Enter to check this line"
 GRID_HINT = "Click in a line to see its result here, cell by cell."
 
 
@@ -108,100 +99,6 @@ def expression_for(target: str, text: str) -> str:
     return line.expression if line.target == target else text.strip()
 
 
-def _mono() -> QFont:
-    mono = QFont()  # the family alone: the size still follows the panel's, and its zoom
-    mono.setFamily("monospace")
-    mono.setStyleHint(QFont.StyleHint.TypeWriter)
-    return mono
-
-
-W = TypeVar("W", bound=QWidget)
-
-
-def _named(widget: W, name: str) -> W:
-    widget.setObjectName(name)
-    return widget
-
-
-def _label(name: str, mono: bool = False) -> QLabel:
-    label = _named(QLabel(), name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setWordWrap(not mono)
-    if mono:
-        label.setFont(_mono())
-    return label
-
-
-class AnswerEdit(QLineEdit):
-    """A field for one line that says when it gets the focus (its result then shows in the grid)."""
-
-    focused = Signal()
-
-    def focusInEvent(self, event) -> None:
-        super().focusInEvent(event)
-        self.focused.emit()
-
-
-@dataclass
-class AnswerRow:
-    """The widgets of one line: ``w1.g =``, the field, the mark, the sentence and, for a refusal, the caret."""
-
-    target: Target
-    name: QLabel
-    edit: AnswerEdit
-    mark: QLabel
-    message: QLabel
-    caret: QLabel
-    shown: str = ""  # the session's line as last put into the field
-
-    @classmethod
-    def build(cls, target: Target, shape: tuple[int, ...]) -> AnswerRow:
-        name = _label(f"name:{target.name}", mono=True)
-        name.setText(f"{target.name} =")
-        name.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        edit = _named(AnswerEdit(), f"answer:{target.name}")
-        edit.setFont(_mono())
-        edit.setMaxLength(MAX_ANSWER)
-        edit.setPlaceholderText(f"…  # {describe(shape)}, like {target.tensor}")
-        edit.setToolTip(f"Your line for {target.name}, in the lesson's notation: Enter checks it")
-        mark = _label(f"mark:{target.name}")
-        mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        mark.setMinimumWidth(mark.fontMetrics().horizontalAdvance("✓✓"))
-        return cls(target, name, edit, mark, _label(f"message:{target.name}"), _label(f"caret:{target.name}", mono=True))
-
-    def show_grade(self, g: Grade | None, checking: bool) -> None:
-        """The mark and the sentence of ``g`` (``checking``: the line is being graded again)."""
-        verdict = "missing" if g is None else g.verdict
-        self.mark.setText(CHECKING if checking else MARKS[verdict])
-        self.mark.setToolTip("being checked" if checking else verdict)
-        colour = palette.MUTED if checking else MARK_COLOURS[verdict]
-        self.mark.setStyleSheet(f"color: {colour}; font-weight: bold")
-        self.message.setText("checking…" if checking or g is None else g.message)
-        self.message.setStyleSheet(f"color: {palette.MUTED}" if checking or verdict in ("missing", "waiting") else "")
-        caret = None if checking or g is None else g.caret
-        self._show_caret(caret if g is not None and g.error is not None and g.error.offset is not None else None)
-        self.edit.setStyleSheet("")
-
-    def show_typing(self, problem: ExpressionError | None, text: str) -> None:
-        """The line as it is being typed: a red caret under a problem, or a hint to press Enter."""
-        if problem is None:
-            self.message.setText(TYPING_HINT)
-            self.message.setStyleSheet(f"color: {palette.MUTED}")
-            self._show_caret(None)
-            self.edit.setStyleSheet("")
-            return
-        self.message.setText(problem.message)
-        self.message.setStyleSheet(f"color: {palette.DISAGREE}")
-        self._show_caret(problem.caret(text) if problem.offset is not None else None, palette.DISAGREE)
-        self.edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {palette.DISAGREE}; }}")
-
-    def _show_caret(self, caret: str | None, colour: str = "") -> None:
-        self.caret.setText(caret or "")
-        self.caret.setStyleSheet(f"color: {colour}" if colour else "")
-        self.caret.setVisible(bool(caret))
-
-
 class ExercisePanel(QWidget):
     """"Your turn": the learner's backward lines for the session's network, graded as they are committed."""
 
@@ -220,32 +117,32 @@ class ExercisePanel(QWidget):
         self._worker.graded.connect(self._arrived)
         self._worker.failed.connect(self.message)
 
-        title = _named(QLabel("<b>Your turn: write the backward pass</b>"), "exercise-title")
-        hint = _label("exercise-hint")
+        title = named(QLabel("<b>Your turn: write the backward pass</b>"), "exercise-title")
+        hint = text_label("exercise-hint")
         hint.setText("Write the right side of each line in the lesson's notation, in any order; "
                      "Enter checks it against the true gradient, cell by cell.")
         hint.setStyleSheet(f"color: {palette.MUTED}")
-        self.true_inputs = _named(QCheckBox("Lines read the true gradients of earlier lines, not my own results"),
+        self.true_inputs = named(QCheckBox("Lines read the true gradients of earlier lines, not my own results"),
                                   "true-inputs")
         self.true_inputs.setToolTip("Off: a wrong out.g spoils every line after it, as in your notebook. "
                                     "On: each line is checked on its own.")
         self.true_inputs.toggled.connect(session.set_true_inputs)
-        self.hide_true = _named(QCheckBox("Hide the true .g grids until each line is right (for teachers)"), "hide-true")
+        self.hide_true = named(QCheckBox("Hide the true .g grids until each line is right (for teachers)"), "hide-true")
         self.hide_true.toggled.connect(session.set_hide_true)
 
         self._scroll = QScrollArea()
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.summary = _label("exercise-summary")
-        self.clear_button = _named(QPushButton("Clear my lines"), "clear-answers")
+        self.summary = text_label("exercise-summary")
+        self.clear_button = named(QPushButton("Clear my lines"), "clear-answers")
         self.clear_button.setToolTip("Empty every line you wrote (one undo step)")
         self.clear_button.clicked.connect(self.clear_answers)
         summary_row = QHBoxLayout()
         summary_row.addWidget(self.summary, 1)
         summary_row.addWidget(self.clear_button)
 
-        self.grid_title = _label("answer-grid-title")
-        self.true_title = _label("true-grid-title")
+        self.grid_title = text_label("answer-grid-title")
+        self.true_title = text_label("true-grid-title")
         self.yours_model = AnswerGridModel("yours", self)
         self.true_model = AnswerGridModel("true", self)
         self.yours_view = AnswerGridView(self.yours_model, "answer-grid")

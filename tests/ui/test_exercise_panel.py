@@ -12,8 +12,9 @@ from gradlab.grading import reference_answers
 from gradlab.session import MAX_ANSWER, Session
 from gradlab.sheet import Sheet
 from ui.answer_grid import MATCH_ROLE, AnswerGridModel
+from ui.answer_row import CHECKING, TYPING_HINT
 from ui.commands import Editor
-from ui.exercise_panel import CHECKING, TYPING_HINT, ExercisePanel, answer_marks, revealed
+from ui.exercise_panel import ExercisePanel, answer_marks, revealed
 from ui.grid_model import format_value
 
 DISPLAY, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
