@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gradlab.network import Network
+from gradlab.session import Session
 from gradlab.sheet import Sheet
 from gradlab.text import cell_name
 
@@ -100,3 +101,38 @@ class Editor:
 
     def replace(self, net: Network, text: str) -> None:
         self.stack.push(ReplaceNetwork(self.sheet, net, text))
+
+
+class SetAnswer(QUndoCommand):
+    """The learner commits their line for one gradient (``w1.g = …``): each committed line is one step, so
+    undo goes back through their attempts one by one, and the grading follows the line back."""
+
+    def __init__(self, session: Session, target: str, text: str):
+        super().__init__(f"write {target} = {text.strip()}" if text.strip() else f"clear the line for {target}")
+        self.session, self.target, self.new = session, target, text.strip()
+        self.old: str | None = None
+
+    def redo(self) -> None:
+        old = self.session.set_answer(self.target, self.new)
+        if self.old is None:
+            self.old = old
+
+    def undo(self) -> None:
+        self.session.set_answer(self.target, self.old or "")
+
+
+class SetAnswers(QUndoCommand):
+    """Replace every line of the learner's at once ("Clear my lines"): one step."""
+
+    def __init__(self, session: Session, answers: dict[str, str], text: str):
+        super().__init__(text)
+        self.session, self.new = session, dict(answers)
+        self.old: dict[str, str] | None = None
+
+    def redo(self) -> None:
+        old = self.session.set_answers(self.new)
+        if self.old is None:
+            self.old = old
+
+    def undo(self) -> None:
+        self.session.set_answers(self.old or {})
