@@ -88,6 +88,12 @@ class Grade:
         return self.cells is not None and bool(self.cells.match.all())
 
     @property
+    def solved(self) -> bool:
+        """The line itself is right: on the true inputs it gives the true gradient, here and on every hidden
+        network (so it counts as solved even while it reads one of the learner's earlier lines that is wrong)."""
+        return self.alone and all(h.verdict == "right" for h in self.hidden)
+
+    @property
     def caret(self) -> str | None:
         """For a refused line: the expression, and a ``^`` under the problem."""
         return None if self.error is None else self.error.caret(self.expression)

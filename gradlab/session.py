@@ -11,7 +11,7 @@ here and hear of its changes.  No Qt.
 ``session.subscribe(listener)`` delivers, in order, every change of the sheet
 (``Change("values")``, ``Change("network")``) and of the session
 (``Change("inspected")``, ``"watched"``, ``"explained"``, ``"selected"``,
-``"eps"``, ``"scheme"``, ``"step"``, ``"lr"``, ``"history"``, ``"answers"``).
+``"eps"``, ``"scheme"``, ``"step"``, ``"lr"``, ``"history"``, ``"answers"``, ``"graded"``).
 A view that subscribes here needs nothing else.
 """
 
@@ -28,6 +28,7 @@ from gradlab.errors import EditError
 from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
+from gradlab.grading import Grading
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Step, backward_steps
 from gradlab.sheet import Change, Sheet
@@ -122,6 +123,7 @@ class Session:
         self._answers: dict[str, str] = {}
         self._true_inputs = False  # the learner's lines read the true .g of earlier lines, not their own results
         self._hide_true = False  # the true .g grids stay hidden until the learner's line for them is right
+        self._grading: Grading | None = None  # the latest grading of the learner's lines, worked out off the window
         self.last_nudge: NudgeRecord | None = None
         sheet.subscribe(self._sheet_changed)
 
@@ -383,6 +385,26 @@ class Session:
 
     def set_hide_true(self, on: bool) -> None:
         self._set("_hide_true", bool(on), "answers")
+
+    @property
+    def grading(self) -> Grading | None:
+        """The latest grading of the learner's lines (``gradlab.grading``), or None while one is on its way
+        after the network changed.  Grading takes a while on a large network, so it is done elsewhere and
+        handed in here, whence every view reads it."""
+        return self._grading
+
+    def revealed(self, target: str) -> bool:
+        """Whether the true gradient ``target`` (``"w1.g"``) may be shown: always, unless the teacher hides the
+        true grids; then only once the learner's line for it is solved."""
+        if not self._hide_true:
+            return True
+        grades = {g.target: g for g in self._grading.grades} if self._grading is not None else {}
+        return target in grades and grades[target].solved
+
+    def set_grading(self, grading: Grading | None) -> None:
+        if grading is not self._grading:
+            self._grading = grading
+            self._announce(Change("graded"))
 
     # -- what the inspector shows, for the inspected cell ----------------------------------------
 

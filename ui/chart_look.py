@@ -65,3 +65,24 @@ def style_text(item: pg.TextItem, theme: ChartTheme, scale: float) -> None:
 
 def line_pen(colour: str, scale: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> pg.QtGui.QPen:
     return pg.mkPen(colour, width=PEN_WIDTH * scale, style=style)
+
+
+def set_legend_columns(legend: pg.LegendItem, columns: int) -> None:
+    """Lay the legend's entries out in ``columns`` columns.
+
+    pyqtgraph's own ``setColumnCount`` keeps the grid's old columns (a ``QGraphicsGridLayout`` never
+    forgets them) and adds the entries beyond them, so a legend made narrower stays as wide; here every
+    entry is placed again and the unused columns take no room."""
+    layout = legend.layout
+    for i in range(layout.count() - 1, -1, -1):
+        layout.removeAt(i)
+    for k, (sample, label) in enumerate(legend.items):
+        row, column = divmod(k, columns)
+        layout.addItem(sample, row, 2 * column, alignment=Qt.AlignmentFlag.AlignVCenter)
+        layout.addItem(label, row, 2 * column + 1)
+    for column in range(layout.columnCount()):
+        layout.setColumnMaximumWidth(column, 1e6 if column < 2 * columns else 0)
+    legend.columnCount = columns
+    legend.rowCount = -(-len(legend.items) // columns)
+    layout.invalidate()
+    legend.updateSize()

@@ -24,7 +24,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
@@ -33,7 +33,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
-from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, style_plot, style_text
+from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, set_legend_columns, style_plot, style_text
 from ui.signals import follow
 
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot", "secant-plot")
@@ -41,7 +41,7 @@ EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
 LOSS_POINTS = 101
 PLOT_MIN_WIDTH = 120  # four side by side fit beside the inspector on an 800-wide screen
 SECANT_SPAN = 2.5  # the secant plot reaches this many ε either side of the value
-ROUND_OFF_AT, TRUNCATION_AT = 1e-13, 0.1  # where the V's arms are named (ε)
+LEGEND_ENTRY = 120  # px a legend entry takes at font scale 1 ("— L − tangent")
 FOLLOWED = frozenset({"values", "network", "inspected", "watched", "eps", "step"})
 
 
@@ -105,19 +105,19 @@ class NudgeCharts(QWidget):
         self.forward_error_curve = self._curve(err, "forward", palette.FORWARD)
         self.central_error_curve = self._curve(err, "central", palette.CENTRAL, style=Qt.PenStyle.DashLine)
         self.eps_error_line = self._eps_marker(err)
-        self.round_off_label = pg.TextItem("◀ round-off", anchor=(0, 0))
-        self.truncation_label = pg.TextItem("truncation ▶", anchor=(1, 0))
+        self.round_off_label = pg.TextItem("round-off", anchor=(0, 0))
+        self.truncation_label = pg.TextItem("truncation", anchor=(1, 0))
         for label in (self.round_off_label, self.truncation_label):
             err.addItem(label, ignoreBounds=True)
         self.loss_curve = self._curve(loss, "L", palette.GREY)
         self.tangent_curve = self._curve(loss, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
         self.secant_curve = self._curve(loss, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
-        self.current_marker = self._curve(loss, "value", palette.SOURCE, symbol="o", line=False)
-        self.nudged_marker = self._curve(loss, "value + ε", palette.CENTRAL, symbol="t", line=False)
+        self.current_marker = self._curve(loss, None, palette.SOURCE, symbol="o", line=False)
+        self.nudged_marker = self._curve(loss, None, palette.CENTRAL, symbol="t", line=False)
         self.bend_curve = self._curve(secant, "L − tangent", palette.GREY)
         self.flat_tangent = self._curve(secant, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
         self.bent_secant = self._curve(secant, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
-        self.bend_markers = self._curve(secant, "value, value + ε", palette.CENTRAL, symbol="t", line=False)
+        self.bend_markers = self._curve(secant, None, palette.CENTRAL, symbol="t", line=False)
 
         charts = QWidget()
         charts.setLayout(row)
@@ -145,10 +145,11 @@ class NudgeCharts(QWidget):
         plot.scene().contextMenu[0].setEnabled(True)
         plot.showGrid(x=False, y=False)  # grid lines on log axes cost ~30 ms a repaint; the ticks suffice
         item = plot.getPlotItem()
-        legend = pg.LegendItem(colCount=2, labelTextColor=LIGHT.ink)  # under the plot, never on the data
+        legend = pg.LegendItem(colCount=3, labelTextColor=LIGHT.ink)  # under the plot, never on the data
         item.layout.addItem(legend, 4, 1)
         item.legend = legend
         plot.scene().sigMouseMoved.connect(partial(self._mouse_moved, name))
+        plot.sigDeviceRangeChanged.connect(lambda *_: self._arrange_legend(plot))  # resized
         for side in ("bottom", "left"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # ticks show the numbers themselves, never "(x0.001)"
         readout = QLabel("")
@@ -161,8 +162,10 @@ class NudgeCharts(QWidget):
         column.addWidget(readout)
         return column
 
-    def _curve(self, plot: pg.PlotWidget, label: str, colour: str, symbol: str | None = None, line: bool = True,
+    def _curve(self, plot: pg.PlotWidget, label: str | None, colour: str, symbol: str | None = None, line: bool = True,
                style: Qt.PenStyle = Qt.PenStyle.SolidLine, in_plot: bool = True) -> pg.PlotDataItem:
+        """A series, in the legend under its plot unless ``label`` is None (the value markers explain themselves
+        in the readout and the tooltip)."""
         item = pg.PlotDataItem([], [], name=label, antialias=True, symbol=symbol, symbolBrush=colour,
                                symbolPen=None)
         self._styles.append((item, colour, line, style))
@@ -189,9 +192,9 @@ class NudgeCharts(QWidget):
         unit = "loss" if watched.is_loss else f"{watched}"
         self._titles = {
             "fd-plot": "Difference quotients",
-            "error-plot": "Error of the quotients",
-            "loss-plot": "Loss around the value" if watched.is_loss else f"{watched} around the value",
-            "secant-plot": "Secant and tangent at ε",
+            "error-plot": "Their error",
+            "loss-plot": "Loss near the value" if watched.is_loss else f"{watched} near the value",
+            "secant-plot": "Secant vs tangent",
         }
         labels = {
             "fd-plot": ("ε (cell units)", f"Δ{y}/Δε ({unit} per cell unit)"),
@@ -236,6 +239,17 @@ class NudgeCharts(QWidget):
             self._timer.start()
         else:
             self._stale = True
+
+    def _arrange_legends(self) -> None:
+        for plot in self.plots.values():
+            self._arrange_legend(plot)
+
+    def _arrange_legend(self, plot: pg.PlotWidget) -> None:
+        """A narrow plot lists its legend down, a wide one across: the legend is never wider than the plot."""
+        columns = int(max(1, min(3, (plot.width() - 60) // (LEGEND_ENTRY * self.font_scale))))
+        if plot.getPlotItem().legend.columnCount != columns:
+            set_legend_columns(plot.getPlotItem().legend, columns)
+            plot.getPlotItem().setGeometry(QRectF(0, 0, plot.width(), plot.height()))  # as narrow as the view again
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -293,9 +307,9 @@ class NudgeCharts(QWidget):
         self._keep_in_view("error-plot", log_eps, np.log10(finite_errors) if finite_errors.size else np.zeros(1))
         self._keep_in_view("loss-plot", values, np.concatenate([moved, [after]]))
         self._keep_in_view("secant-plot", near, np.concatenate([bend, [0.0]]), tight=True)
-        top = self.plots["error-plot"].getViewBox().viewRange()[1][1]
-        self.round_off_label.setPos(math.log10(ROUND_OFF_AT), top)
-        self.truncation_label.setPos(math.log10(TRUNCATION_AT), top)
+        (left, right), (_, top) = self.plots["error-plot"].getViewBox().viewRange()
+        self.round_off_label.setPos(left, top)  # the V's left arm, small ε, is round-off; its right arm truncation
+        self.truncation_label.setPos(right, top)
 
     def _nudge_point(self) -> tuple[float, float, float, float]:
         """The inspected cell's value, the +ε step stored, and the watched value before and after it."""
@@ -402,6 +416,7 @@ class NudgeCharts(QWidget):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
         self.font_scale = scale
         self._restyle()
+        self._arrange_legends()
 
     def _restyle(self) -> None:
         scale, theme = self.font_scale, self.theme

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from gradlab.network import Network
+from gradlab.network import Network, frozen_names
 from gradlab.session import Session
 from gradlab.sheet import Sheet
 from gradlab.text import cell_name
@@ -101,6 +101,20 @@ class Editor:
 
     def replace(self, net: Network, text: str) -> None:
         self.stack.push(ReplaceNetwork(self.sheet, net, text))
+
+    def set_frozen(self, name: str, on: bool) -> bool:
+        """Freeze (or unfreeze) the parameter ``name``: one undo step; False when it already is so.
+
+        A frozen tensor is part of the scenario, so this swaps in a copy of the network whose frozen set
+        differs; ``ValueError`` with one sentence for a name that is not one of the network's parameters."""
+        net = self.sheet.net
+        frozen_names(net, [name])
+        if (name in net.frozen) == bool(on):
+            return False
+        changed = net.copy()
+        changed.frozen = net.frozen | {name} if on else net.frozen - {name}
+        self.replace(changed, f"{'freeze' if on else 'unfreeze'} {name}")
+        return True
 
 
 class SetAnswer(QUndoCommand):

@@ -58,18 +58,17 @@ GRID_HINT = "Click in a line to see its result here, cell by cell."
 # -- for the main window: the sheet's .g grids ------------------------------------------------------
 
 def solved(grade: Grade) -> bool:
-    """The line itself is right: on the true inputs it gives the true gradient, here and on every hidden
-    network (so it counts as solved even while it reads one of the learner's earlier lines that is wrong)."""
-    return grade.alone and all(h.verdict == "right" for h in grade.hidden)
+    """The line itself is right, here and on every hidden network (``Grade.solved``)."""
+    return grade.solved
 
 
 def revealed(session: Session, grading: Grading | None, target: str) -> bool:
     """Whether the true ``target`` grid may be shown: always, unless the teacher hides the true grids; then
-    only once the learner's line for it is solved."""
+    only once the learner's line for it is solved in ``grading``."""
     if not session.hide_true:
         return True
     try:
-        return grading is not None and solved(grading[target])
+        return grading is not None and grading[target].solved
     except KeyError:
         return False
 
@@ -110,7 +109,6 @@ class ExercisePanel(QWidget):
         self.setObjectName("exercise-panel")
         self.session, self.editor = session, editor
         self.rows: dict[str, AnswerRow] = {}
-        self._grading: Grading | None = None
         self._requested: tuple[dict[str, str], bool] | None = None
         self._shown_target: str | None = None
         self._worker = GradingWorker(self)
@@ -176,7 +174,7 @@ class ExercisePanel(QWidget):
     @property
     def grading(self) -> Grading | None:
         """The latest grading of the session's lines, or None before the first (and after a network change)."""
-        return self._grading
+        return self.session.grading
 
     @property
     def busy(self) -> bool:
@@ -237,7 +235,7 @@ class ExercisePanel(QWidget):
 
     def _on_change(self, change: Change) -> None:
         if change.kind == "network":
-            self._grading = None
+            self.session.set_grading(None)
             self.graded.emit(None)
             self._build_rows()
             self._show_answers()
@@ -258,7 +256,7 @@ class ExercisePanel(QWidget):
         self._refresh()
 
     def _arrived(self, grading: Grading) -> None:
-        self._grading = grading
+        self.session.set_grading(grading)
         self._refresh()
         self.graded.emit(grading)
 
@@ -334,16 +332,16 @@ class ExercisePanel(QWidget):
 
     def _grade(self, target: str) -> Grade | None:
         try:
-            return None if self._grading is None else self._grading[target]
+            return None if self.session.grading is None else self.session.grading[target]
         except KeyError:
             return None
 
     def _checking(self, target: str) -> bool:
         """Whether ``target``'s grade is out of date: its line or the inputs switch changed since it was graded."""
         g = self._grade(target)
-        if self._grading is None or g is None:
+        if self.session.grading is None or g is None:
             return True
-        return g.expression != self.session.answers.get(target, "") or self._grading.true_inputs != self.session.true_inputs
+        return g.expression != self.session.answers.get(target, "") or self.session.grading.true_inputs != self.session.true_inputs
 
     def _show_row(self, row: AnswerRow) -> None:
         row.show_grade(self._grade(row.target.name), self._checking(row.target.name))
@@ -357,7 +355,7 @@ class ExercisePanel(QWidget):
 
     def _show_summary(self) -> None:
         total = len(self.rows)
-        if self._grading is None:
+        if self.session.grading is None:
             self.summary.setText(f"checking your lines… ({total} to write)")
             return
         right = sum(g is not None and g.verdict == "right" for g in map(self._grade, self.rows))
@@ -369,7 +367,7 @@ class ExercisePanel(QWidget):
     def _show_grid(self) -> None:
         target = self._shown_target
         g = None if target is None else self._grade(target)
-        truth_shown = target is not None and revealed(self.session, self._grading, target)
+        truth_shown = target is not None and revealed(self.session, self.session.grading, target)
         self.yours_model.show(g, truth_shown)
         self.true_model.show(g, truth_shown)
         self.yours_view.setVisible(self.yours_model.rowCount() > 0)

@@ -51,7 +51,7 @@ STRONG = {  # the marks drawn in an opaque colour, each with black ink
     "watched": QColor(WATCHED_COLOUR),
 }
 HATCH = QBrush(QColor(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
-FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "answers"})
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "answers", "graded"})
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -111,7 +111,7 @@ class TensorModel(QAbstractTableModel):
         self._a = self.sheet.array(self.name)
         rows, cols = self.sheet.grid_shape(self.name)
         self._grid = self._a.reshape(rows, cols)
-        self._hidden = self.is_grad and not self.session.computed(self.name)
+        self._hidden = self.is_grad and not (self.session.computed(self.name) and self.session.revealed(self.name))
         self._downstream = False
         self._marks = self._mark_states(rows, cols)
         scale = float(np.abs(self._grid).max()) if self._grid.size and self._grid.dtype.kind == "f" else 0.0
@@ -242,9 +242,11 @@ class TensorModel(QAbstractTableModel):
             return "" if self._hidden else self._text(r, c)
         if role == Role.TextAlignmentRole:
             return RIGHT
-        if self._hidden:  # stepping: this .g is not written yet
+        if self._hidden:  # stepping, this .g is not written yet; or it waits for the learner's own line
             if role == Role.ToolTipRole or role == Role.AccessibleTextRole:
-                return f"{self.name} is not computed yet: step on through the backward pass"
+                if not self.session.computed(self.name):
+                    return f"{self.name} is not computed yet: step on through the backward pass"
+                return f"the true {self.name} is hidden until your line for it (Your turn) is right"
             return None
         state = self._state(r, c)
         if role == Role.BackgroundRole:

@@ -44,9 +44,11 @@ from ui.appearance import Appearance
 from ui.charts import NudgeCharts
 from ui.commands import Editor
 from ui.elided_label import ElidedLabel
+from ui.exercise_panel import ExercisePanel
 from ui.file_actions import FileActions, dropped_scenario
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
+from ui.jacobian_panel import JacobianPanel
 from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
 from ui.panel_area import PanelArea
@@ -54,6 +56,16 @@ from ui.preferences import Preferences
 from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
+from ui.training_panel import TrainingPanel
+
+
+def _scrolled(panel: QWidget, name: str) -> QScrollArea:
+    """A panel in a scroll area of its own, so a short window scrolls it rather than clipping it."""
+    scroll = QScrollArea(objectName=name)
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    return scroll
 
 
 class StackButton(QToolButton):
@@ -97,6 +109,9 @@ class MainWindow(QMainWindow):
         self.formula.setMinimumWidth(240)
         self.loss_display = LossDisplay(self.session)
         self.stepper = Stepper(self.session)
+        self.training = TrainingPanel(self.session, self.editor)
+        self.exercise = ExercisePanel(self.session, self.editor)
+        self.jacobian = JacobianPanel(self.session)
 
         # the helpers, each handed what it acts on
         self.files = FileActions(self.session, self.editor, self.preferences, self)
@@ -129,6 +144,9 @@ class MainWindow(QMainWindow):
         self.panels = PanelArea()
         self.panels.add(self.charts, "Nudge charts")
         self.panels.add(self.formula, "Backward pass", companion=True)
+        self.panels.add(_scrolled(self.training, "training-scroll"), "Train")
+        self.panels.add(_scrolled(self.exercise, "exercise-scroll"), "Your turn")
+        self.panels.add(_scrolled(self.jacobian, "jacobian-scroll"), "Local derivatives")
         self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
         self.bottom_splitter.setChildrenCollapsible(False)
         for widget in (inspector_scroll, self.panels):
@@ -216,13 +234,15 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         """Every part's sentences go to the status bar; the appearance reaches what cannot inherit a font."""
-        for part in (self.sheet_view, self.inspector, self.files, self.network_actions):
+        for part in (self.sheet_view, self.inspector, self.files, self.network_actions, self.training, self.exercise):
             part.message.connect(self.say)
         self.files.title_changed.connect(self._show_title)
         self.appearance.zoom_changed.connect(self.charts.set_font_scale)
         self.appearance.zoom_changed.connect(self.formula.set_font_scale)
         self.appearance.zoom_changed.connect(lambda _zoom: self.fit_panels())
         self.appearance.theme_changed.connect(lambda name: self.charts.set_theme(name == "dark"))
+        self.appearance.theme_changed.connect(lambda name: self.training.set_theme(name == "dark"))
+        self.appearance.zoom_changed.connect(self.training.set_font_scale)
         self.appearance.presentation_changed.connect(self._present)
 
     # -- the window's own state: its title, its chrome, its panels --------------------------

@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 SLACK = 40  # px of hysteresis between lifting the companion out and putting it back
+ROOMY = 1.6  # the companion stands beside panels only when they get this many times their minimum width
 
 
 class PanelArea(QWidget):
@@ -53,11 +54,12 @@ class PanelArea(QWidget):
             self.tabs.setCurrentIndex(index)
 
     def _room_for_both(self) -> int:
+        """The width at which both the tabs and the companion have room to be read, not merely to fit."""
         if self._companion is None:
             return 0
         others = max((self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())
                       if self.tabs.widget(i) is not self._companion[0]), default=0)
-        return others + self._companion[0].minimumSizeHint().width() + self.splitter.handleWidth() + 24
+        return int(ROOMY * others) + self._companion[0].minimumSizeHint().width() + self.splitter.handleWidth() + 24
 
     def _arrange(self, width: int) -> None:
         if self._companion is None:

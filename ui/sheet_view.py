@@ -12,6 +12,7 @@ grids sit under their tensors and can be hidden.  Views are named
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
@@ -20,10 +21,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSizePolicy,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +40,7 @@ from ui.cell_editor import CellEditor
 from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
-from ui.signals import follow
+from ui.signals import follow, signals_blocked
 from ui.watch_controls import watch_click
 
 MAX_VISIBLE_ROWS, MAX_VISIBLE_COLUMNS = 12, 8
@@ -124,9 +127,10 @@ class TensorView(QTableView):
 
 
 class TensorBox(QFrame):
-    """A grid with its name and shape above it."""
+    """A grid with its name and shape above it, and for a parameter a ❄ toggle that freezes it."""
 
-    def __init__(self, model: TensorModel, caption: str, row_numbers: bool = True, parent=None):
+    def __init__(self, model: TensorModel, caption: str, row_numbers: bool = True,
+                 freeze: Callable[[str, bool], object] | None = None, parent=None):
         super().__init__(parent)
         self.view = TensorView(model, row_numbers)
         self.title = QLabel(objectName=f"title:{model.name}")
@@ -134,12 +138,24 @@ class TensorBox(QFrame):
         self.caption = caption
         self.mark: str | None = None
         self._title_html = ""
+        self.freeze_button: QToolButton | None = None
+        heading = QHBoxLayout()
+        heading.setContentsMargins(0, 0, 0, 0)
+        heading.addWidget(self.title)
+        if freeze is not None:
+            button = QToolButton(objectName=f"freeze-toggle:{model.name}", text="❄", checkable=True, autoRaise=True)
+            button.setToolTip(f"Freeze {model.name}: gradient descent leaves it alone (one undo step)")
+            button.setAccessibleName(f"freeze {model.name}")
+            button.clicked.connect(lambda on: freeze(model.name, on))
+            heading.addWidget(button)
+            self.freeze_button = button
+        heading.addStretch(1)
         model.modelReset.connect(self.update_title)
         self.update_title()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(3, 3, 3, 3)  # room for the stepper's outline
         layout.setSpacing(2)
-        layout.addWidget(self.title)
+        layout.addLayout(heading)
         layout.addWidget(self.view, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
 
     def update_title(self) -> None:
@@ -147,7 +163,12 @@ class TensorBox(QFrame):
         if model.gone:
             return
         shape = "×".join(map(str, model.sheet.array(model.name).shape))
-        self._title_html = f"<b>{model.name}</b> <span style='color:{palette.MUTED}'>{shape}</span>"
+        frozen = model.name in model.sheet.net.frozen
+        self._title_html = (f"<b>{model.name}</b> <span style='color:{palette.MUTED}'>{shape}</span>"
+                            + (" <i>frozen</i>" if frozen else ""))
+        if self.freeze_button is not None:
+            with signals_blocked(self.freeze_button):
+                self.freeze_button.setChecked(frozen)
         self.title.setToolTip(describe(model.sheet.net, model.name, model.sheet.p))
         self.set_mark(self.mark)
 
@@ -286,13 +307,22 @@ class SheetView(QWidget):
         model.message.connect(self.message)
         base = name.removesuffix(".g")
         # rows of x, l1, …, out and y are the same batch rows, side by side: x alone numbers them
-        box = TensorBox(model, caption, row_numbers=base == "x" or base in self.sheet.net.inputs())
+        freeze = self._freeze if name in self.sheet.net.parameters() else None
+        box = TensorBox(model, caption, row_numbers=base == "x" or base in self.sheet.net.inputs(), freeze=freeze)
         self.models[name] = model
         self.views[name] = box.view
         self.boxes[name] = box
         GridClipboard(box.view, model, self.editor.set_block, self.message.emit)  # keys, copy, paste, context menu
         box.view.selectionModel().currentChanged.connect(lambda current, _prev, n=name: self._current(n, current))
         return box
+
+    def _freeze(self, name: str, on: bool) -> None:
+        try:
+            if self.editor.set_frozen(name, on):
+                self.message.emit(f"Froze {name}: gradient descent leaves it alone." if on
+                                  else f"Unfroze {name}: gradient descent changes it again.")
+        except ValueError as e:
+            self.message.emit(f"Could not {'freeze' if on else 'unfreeze'} {name}: {e}.")
 
     def _current(self, name: str, current) -> None:
         if current.isValid():

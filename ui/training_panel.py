@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradlab.errors import EditError
-from gradlab.network import Network, frozen_names
+from gradlab.network import Network
 from gradlab.session import Session
 from gradlab.sheet import Change
 from gradlab.train import MAX_STEPS, Cell, train
@@ -342,24 +342,19 @@ class TrainingPanel(QWidget):
     def set_frozen(self, name: str, on: bool) -> bool:
         """Freeze (or unfreeze) the parameter ``name``: one undo step that swaps in a copy of the network whose
         frozen set differs.  The grid headers may call this too.  False when refused (one sentence says why)."""
-        net = self.sheet.net
-        try:
-            frozen_names(net, [name])
-        except ValueError as e:
-            self.message.emit(f"Could not {'freeze' if on else 'unfreeze'} {name}: {e}.")
-            self._show_frozen()
-            return False
         if self.run is not None:
             self.message.emit("Training is under way: wait for it to finish, or cancel it, before freezing a tensor.")
             self._show_frozen()
             return False
-        if (name in net.frozen) == bool(on):
-            return True
-        changed = net.copy()
-        changed.frozen = net.frozen | {name} if on else net.frozen - {name}
-        self.editor.replace(changed, f"{'freeze' if on else 'unfreeze'} {name}")
-        self.message.emit(f"Froze {name}: gradient descent leaves it alone." if on
-                          else f"Unfroze {name}: gradient descent changes it again.")
+        try:
+            changed = self.editor.set_frozen(name, on)
+        except ValueError as e:
+            self.message.emit(f"Could not {'freeze' if on else 'unfreeze'} {name}: {e}.")
+            self._show_frozen()
+            return False
+        if changed:
+            self.message.emit(f"Froze {name}: gradient descent leaves it alone." if on
+                              else f"Unfroze {name}: gradient descent changes it again.")
         return True
 
     # -- looks ----------------------------------------------------------------------------------------------
