@@ -30,10 +30,10 @@ from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
 from gradlab.grading import Grading
 from gradlab.influence import Influence, influence
-from gradlab.network import Network, Step, backward_steps
+from gradlab.network import Network, Step, backward_steps, update_steps
 from gradlab.sheet import Change, Sheet
 from gradlab.text import cell_name
-from gradlab.train import learning_rate
+from gradlab.train import explain_update, learning_rate
 from gradlab.watch import (
     LOSS,
     Watched,
@@ -278,7 +278,17 @@ class Session:
     # -- stepping through the backward pass ----------------------------------------------------
 
     def steps(self) -> list[Step]:
-        return backward_steps(self.sheet.net)
+        """The stepper's steps: the backward pass, then gradient descent's update of each parameter not frozen."""
+        net = self.sheet.net
+        return backward_steps(net) + update_steps(net, self._lr)
+
+    def backward_count(self) -> int:
+        """How many of ``steps()`` are the backward pass (the rest are updates)."""
+        return len(backward_steps(self.sheet.net))
+
+    def written_at(self, name: str) -> int | None:
+        """The step (1, 2, …) that writes ``name`` (``"w1.g"``), or None."""
+        return next((k for k, s in enumerate(self.steps(), start=1) if name in s.writes), None)
 
     @property
     def step(self) -> int | None:
@@ -288,9 +298,10 @@ class Session:
     def set_step(self, step: int | None) -> None:
         """Show the backward pass after ``step`` of its calls, or all of it (None).  The numbers are always
         the whole pass's: a step only hides."""
-        count = len(self.steps())
+        count, backward = len(self.steps()), self.backward_count()
         if step is not None and not 0 <= step <= count:
-            raise EditError(f"the backward pass has {count} steps, so there is no step {step}")
+            raise EditError(f"the stepper has {count} steps ({backward} of the backward pass, then "
+                            f"{count - backward} updates), so there is no step {step}")
         self._set("_step", step, "step")
 
     def current_step(self) -> Step | None:
@@ -438,9 +449,27 @@ class Derived:
 
     @cached_property
     def explanation(self) -> Explanation | None:
+        """How the explained gradient cell was worked out; while stepping through an update, how the inspected
+        cell (or the first of the tensor being updated) changes; None while the step has not written it."""
+        s = self._session
+        current = s.current_step()
+        if current is not None and s.step > s.backward_count():  # an update: w1 -= lr * w1.g
+            name = current.writes[0]
+            index = s.inspected[1] if s.inspected and s.inspected[0] == name else (0,) * s.sheet.array(name).ndim
+            return explain_update(s.sheet.net, s.sheet.p, s.lr, name, index)
+        cell = s.explained
+        if cell is None or self.unwritten is not None:
+            return None
+        return explain(s.sheet.net, s.sheet.p, *cell)
+
+    @cached_property
+    def unwritten(self) -> str | None:
+        """While stepping: why the explained gradient is not shown yet ("w1.g is written at step 4"), or None."""
         s = self._session
         cell = s.explained
-        return explain(s.sheet.net, s.sheet.p, *cell) if cell else None
+        if cell is None or s.computed(f"{cell[0]}.g"):
+            return None
+        return f"{cell[0]}.g is written at step {s.written_at(cell[0] + '.g')}: step on to see how"
 
     @cached_property
     def sweep(self) -> Sweep | None:

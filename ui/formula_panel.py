@@ -80,7 +80,7 @@ class FormulaPanel(QWidget):
     # -- following the session -------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
-        if change.kind not in ("selected", "eps", "scheme"):
+        if change.kind in ("values", "network", "inspected", "explained", "step", "lr"):
             self.refresh()
 
     def refresh(self) -> None:
@@ -134,10 +134,15 @@ class FormulaPanel(QWidget):
         self._highlighted = []
         rows = []
         stepping = self._session.step - 1 if self._session.step else None  # the call the stepper just ran
+        backward = self._session.backward_count()
         for k, step in enumerate(steps):
-            if k:
+            if k == backward:  # then gradient descent: each parameter steps against its gradient
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
-            rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(step.call)}</td></tr>')
+                rows.append(f'<tr><td></td><td style="color:{COMMENT}"># update, lr = {self._session.lr:g}</td></tr>')
+            elif k:
+                rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
+            if step.code != (step.call,):
+                rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(step.call)}</td></tr>')
             for line in step.code:
                 if stepping is not None:
                     lit = k == stepping
@@ -162,6 +167,7 @@ class FormulaPanel(QWidget):
 
     def _explaining(self, explanation: Explanation | None) -> str:
         if explanation is None:
-            return f'<p style="color:{COMMENT}">{_escape(HINT)}</p>'
+            hint = self._session.derived.unwritten or HINT
+            return f'<p style="color:{COMMENT}">{_escape(hint)}</p>'
         note = f'<p><i>{_escape(explanation.note)}</i></p>' if explanation.note else ""
         return f"<p>{_escape(explanation.text)}</p>{note}"

@@ -17,6 +17,7 @@ from PySide6.QtGui import QKeySequence, QValidator
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -33,8 +34,11 @@ from gradlab.text import cell_name
 from ui import palette
 from ui.commands import Editor
 from ui.signals import follow, signals_blocked
+from ui.watch_controls import KEYS as WATCHED_KEYS
+from ui.watch_controls import watched_rows
 
 SLIDER_STEPS_PER_DECADE = 4
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "scheme", "answers", "graded"})
 
 
 class ScientificSpinBox(QDoubleSpinBox):
@@ -139,6 +143,21 @@ class Inspector(QWidget):
         self.verdict = QLabel(objectName="verdict")
         self.verdict.setWordWrap(True)
         layout.addWidget(self.verdict)
+        self.yours = QLabel(objectName="your-gradient")  # the learner's own .g of this cell (Your turn)
+        self.yours.setWordWrap(True)
+        layout.addWidget(self.yours)
+        self.watched_box = QGroupBox(objectName="watched-box")
+        watched_form = QFormLayout(self.watched_box)
+        watched_form.setVerticalSpacing(2)
+        self.watched_captions: dict[str, QLabel] = {}
+        for key in WATCHED_KEYS:
+            caption = QLabel()
+            self.watched_captions[key] = caption
+            watched_form.addRow(caption, self._field(key))
+        self.watched_note = QLabel(objectName="watched-note")
+        self.watched_note.setWordWrap(True)
+        watched_form.addRow(self.watched_note)
+        layout.addWidget(self.watched_box)
         self.last_nudge = QLabel(objectName="last-nudge")
         self.last_nudge.setWordWrap(True)
         layout.addWidget(self.last_nudge)
@@ -172,7 +191,7 @@ class Inspector(QWidget):
         if change.kind == "eps":
             self._show_eps()
             self._eps_timer.start()
-        elif change.kind not in ("selected", "explained"):
+        elif change.kind in FOLLOWED:
             self._eps_timer.stop()
             self.refresh()
 
@@ -205,9 +224,13 @@ class Inspector(QWidget):
             for label in self.fields.values():
                 label.setText("")
             self.verdict.setText("")
+            self.yours.setText("")
+            self.watched_box.hide()
             return
         self.title.setText(f"Inspecting {cell_name(n.tensor, n.index)}")
         self.show_nudge(n)
+        self.show_yours(n)
+        self.show_watched()
 
     def show_nudge(self, n: Nudge) -> None:
         f = self.fields
@@ -220,6 +243,13 @@ class Inspector(QWidget):
         f["central-quotient"].setText(_number(n.central))
         f["analytic-gradient"].setText(_number(n.analytic))
         f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−"))
+        grad = f"{n.tensor}.g"
+        if not self.session.computed(grad):  # stepping: the backward pass has not written this gradient yet
+            f["analytic-gradient"].setText(f"— (written at step {self.session.written_at(grad)})")
+            f["abs-error"].setText("—")
+            self.verdict.setText(f"{grad} is written at step {self.session.written_at(grad)}: step on through "
+                                 "the backward pass to compare it with the nudge")
+            return
         if n.kink:
             text, colour = "⚠ kink: a ReLU input crosses 0 within ±ε, so no difference quotient can match", palette.ORANGE
         elif self.session.agrees(n):
@@ -227,6 +257,38 @@ class Inspector(QWidget):
         else:
             text, colour = "✗ disagree: beyond tolerance for this ε (try another ε)", palette.DISAGREE
         self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
+
+    def show_yours(self, n: Nudge) -> None:
+        """The learner's own value of this cell's gradient, from their line in Your turn, against the nudge."""
+        grading, target = self.session.grading, f"{n.tensor}.g"
+        yours = grading.array(target) if grading is not None and target in self.session.answers else None
+        if yours is None:
+            self.yours.setText("")
+            return
+        mine = float(yours[n.index])
+        atol, rtol = self.session.tolerance()
+        close = abs(mine - n.central) <= atol + rtol * abs(n.central)
+        mark, colour = ("✓ agrees with the nudge", palette.AGREE) if close else ("✗ not what the nudge measures",
+                                                                                   palette.DISAGREE)
+        self.yours.setText(f"your {cell_name(target, n.index)} = {_number(mine)}: "
+                           f"<b style='color:{colour}'>{mark}</b>")
+
+    def show_watched(self) -> None:
+        """The rows for a watched cell (none while the loss is watched: the rows above are the loss's)."""
+        if self.session.watched.is_loss:
+            self.watched_box.hide()
+            return
+        rows = watched_rows(self.session)
+        if rows is None:
+            self.watched_box.hide()
+            return
+        self.watched_box.setTitle(rows.title)
+        for row in rows.rows:
+            self.watched_captions[row.key].setText(row.caption)
+            self.watched_captions[row.key].setToolTip(row.tip)
+            self.fields[row.key].setText(row.value)
+        self.watched_note.setText(rows.problem or rows.roundoff or "")
+        self.watched_box.show()
 
     def show_last_nudge(self) -> None:
         """Say what the last applied nudge did, as the learner's spreadsheet recorded it."""

@@ -42,6 +42,8 @@ def test_every_setter_checks_first_and_announces_only_a_change(session):
         session.set_eps(0)
     with pytest.raises(EditError, match="no step 9"):
         session.set_step(9)
+    with pytest.raises(EditError, match=r"has 8 steps \(4 of the backward pass, then 4 updates\)"):
+        session.set_step(-1)
     with pytest.raises(EditError, match="scheme"):
         session.set_scheme("sideways")
     with pytest.raises(EditError, match="outside l1.g"):
@@ -58,10 +60,10 @@ def test_every_setter_checks_first_and_announces_only_a_change(session):
 def test_a_new_network_drops_what_no_longer_exists(session):
     session.inspect("w2", (3, 0))
     session.watch("l2[1,3]")
-    session.set_step(4)
+    session.set_step(8)  # 4 calls of the backward pass, then 4 updates
     session.select("w2", (3, 0))
-    session.sheet.replace(preset("neuron"))  # one layer: no w2, no l2, two steps
-    assert session.inspected is None and session.watched == LOSS and session.step == 2 and session.selected is None
+    session.sheet.replace(preset("neuron"))  # one layer: no w2, no l2, two calls and two updates
+    assert session.inspected is None and session.watched == LOSS and session.step == 4 and session.selected is None
 
 
 def test_a_watched_cell_must_be_computed(session):

@@ -93,7 +93,8 @@ def marks(window) -> dict[str, str]:
 def test_every_step_shows_what_it_reads_and_writes_and_hides_the_rest(qtbot, name):
     window = MainWindow(preset(name))
     qtbot.addWidget(window)
-    steps = backward_steps(window.sheet.net)
+    steps = window.session.steps()  # the backward pass, then gradient descent's update of each parameter
+    assert steps[:len(backward_steps(window.sheet.net))] == backward_steps(window.sheet.net)
     p = run(window.sheet.net)
     forward_button = window.stepper.forward_button
     qtbot.mouseClick(forward_button, Qt.MouseButton.LeftButton)
@@ -150,3 +151,24 @@ def test_headers_explain_each_tensor_with_its_shape(window):
     assert "style transfer" in x_tip
     b_tip = grid(window, "b1.g").model().headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert "sum(0)" in b_tip
+
+
+def test_the_stepper_runs_on_into_the_update_and_writes_it_with_the_numbers(window):
+    window.session.inspect("w1", (0, 3))
+    backward = window.session.backward_count()
+    window.session.set_step(backward + 1)  # the first update: w1 -= lr * w1.g
+    assert marks(window) == {"w1": "written", "w1.g": "read"}
+    assert window.formula.highlighted_lines() == ["w1 -= lr * w1.g"]
+    assert "w1[0,3] = 0.3 − 0.5 × 0.2092 = 0.1954" in label(window, "explanation").text()
+    assert window.sheet.net.tensor("w1")[0, 3] == 0.3  # stepping only shows: nothing is updated
+
+
+def test_stepping_shows_nothing_the_current_step_has_not_written(window):
+    window.session.inspect("w1", (0, 3))
+    window.session.set_step(1)  # mse_grad has written out.g; w1.g comes at step 4
+    assert "written at step 4" in label(window, "analytic-gradient").text()
+    assert "✓" not in label(window, "verdict").text() and "w1.g is written at step 4" in label(window, "verdict").text()
+    assert "w1.g is written at step 4" in label(window, "explanation").text()
+    assert "0.2092" not in label(window, "explanation").text()
+    window.session.set_step(4)
+    assert label(window, "analytic-gradient").text() == "0.20919"

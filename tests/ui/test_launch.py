@@ -42,7 +42,7 @@ def test_slides_choose_size_step_cell_theme_and_zoom(tmp_path, theme):
     [
         (["--select", "q[1,2]"], "only a cell of x, a w or a b can be inspected"),
         (["--select", "w1 0 3"], "--select must look like w1[0,3]"),
-        (["--step", "7"], "the backward pass has 4 steps, so there is no step 7"),
+        (["--step", "9"], "the stepper has 8 steps (4 of the backward pass, then 4 updates), so there is no step 9"),
         (["--size", "huge"], "--size must look like 1280x800"),
         (["--zoom", "40"], "--zoom must be between 0.6 and 4"),
     ],

@@ -63,7 +63,7 @@ def test_each_panel_follows_the_session_it_was_handed(parts, qtbot):
     editor.set_cell("x", (0, 0), 2.0)
     assert views["loss"].value.text() == f"{float(sheet.p.loss):.8g}".replace("-", "−")
     session.set_step(1)
-    assert "step 1 of 4" in views["stepper"].label.text()
+    assert "step 1 of 8" in views["stepper"].label.text()  # 4 calls of the backward pass, then 4 updates
     assert views["sheet"].boxes["out.g"].mark == "written"
     session.set_eps(1e-5)
     assert views["inspector"].epsilon.value() == pytest.approx(1e-5) and views["charts"].eps == 1e-5
