@@ -21,6 +21,7 @@ from gradlab.finite_diff import Columns, Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, within_tolerance
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Pass, Step, backward_steps, run
+from gradlab.overflow import write_finite
 from gradlab.text import cell_name
 
 Cell = tuple[str, tuple[int, ...]]
@@ -115,16 +116,14 @@ class Sheet:
     def set_cells(self, name: str, top_left: tuple[int, ...], block: np.ndarray) -> np.ndarray:
         """Write ``block`` into ``name`` from ``top_left``; returns the block it replaced.
 
-        The whole block is checked first: if it does not fit, or any value in it is
-        bad, ``EditError`` says why and nothing changes."""
+        The whole block is checked first: if it does not fit, any value in it is
+        bad, or it would make a value, the loss or a gradient overflow,
+        ``EditError`` says why and nothing changes."""
         block = np.asarray(block, dtype=float)
         top_left = tuple(int(t) for t in top_left)
         self.check_block(name, top_left, block)
-        target = self.net.y if name == "y" else self.net.tensor(name)
-        region = tuple(slice(t, t + n) for t, n in zip(top_left, block.shape))
-        old = target[region].copy()
-        target[region] = block
-        self._set_pass(run(self.net))
+        old, p = write_finite(self.net, name, top_left, block)  # refused, changing nothing, if anything overflows
+        self._set_pass(p)
         self._changed(Change("values", name, top_left, block.shape))
         return old
 

@@ -28,15 +28,30 @@ def test_json_output(tmp_path):
     done = run_check(str(path), "--json")
     assert done.returncode == 0
     data = json.loads(done.stdout)
-    assert set(data) == {"loss", "out", "grads", "numeric", "ok"}
+    assert {"loss", "out", "grads", "numeric", "ok", "agree", "disagree", "kinks", "unresolved"} <= set(data)
+    assert data["agree"] == sum(t.size for t in preset("classifier").inputs().values()) and data["kinks"] == 0
     assert data["ok"] is True and set(data["grads"]) == {"x", "w1", "b1", "w2", "b2"}
     assert len(data["numeric"]["w2"]) == 3 and len(data["out"]) == 4
 
 
-def test_disagreement_exits_1(capsys):
-    """A forward difference with a large ε misses by more than a tight tolerance."""
+def test_disagreement_exits_1(capsys, monkeypatch):
+    """A backward formula that is wrong (the bias summed over the batch forgotten): FAIL, and exit 1."""
+    import gradlab.layers as layers
+
+    real = layers.lin_grad
+    monkeypatch.setattr(layers, "lin_grad", lambda inp, out_g, w: (*real(inp, out_g, w)[:2], out_g[0]))
+    assert main(["--preset", "lesson"]) == 1
+    out = capsys.readouterr().out
+    b1 = next(line for line in out.splitlines() if line.startswith("b1 "))
+    assert b1.endswith("FAIL") and "b1[0] disagrees: off by" in out and "every one" not in out
+
+
+def test_a_wide_forward_step_cannot_be_judged_rather_than_failing(capsys):
+    """Forward differences at ε = 0.5 miss by their truncation error: that is not a wrong gradient."""
     assert main(["--preset", "mazur", "--scheme", "forward", "--eps", "0.5", "--rtol", "1e-6", "--atol", "0"]) == 1
-    assert "FAIL" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and "0 of 14 cells agree, 14 can't be judged at this eps" in out
+    assert "truncation error at this ε is about" in out and "make ε smaller" in out and "try --eps" in out
 
 
 @pytest.mark.parametrize(

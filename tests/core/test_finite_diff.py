@@ -56,9 +56,12 @@ def test_a_nudge_across_a_relu_kink_is_flagged():
 def test_check_reports_kinks_not_failures():
     net = preset("lesson")
     net.layers[0].b[3] = -0.25 + 5e-7  # l1[2,3] sits 5e-7 above 0, inside ε = 1e-6
-    result = check(net)
-    assert result.tensors["b1"].kinks >= 1
-    assert result.ok
+    result = check(net, eps=1e-6)
+    assert result.tensors["b1"].kinks >= 1 and result.tensors["b1"].outcome[3] == "kink"
+    assert result.count("disagree") == 0 and result.ok
+    # The default step stays on one side of the kink, where the derivative is the backward pass's.
+    default = check(net)
+    assert default.count("kink") == 0 and default.tensors["b1"].outcome[3] == "agree"
 
 
 def test_check_finds_a_wrong_gradient(monkeypatch):

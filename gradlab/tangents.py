@@ -1,0 +1,93 @@
+"""How fast a nudge of a cell moves the network's curved parts: forward-mode tangents of many cells at once.
+
+A difference quotient is close to the derivative only while the step is small
+against the scale on which the loss bends.  Linear layers do not bend; a ReLU is
+straight on either side of its kink (a nudge that crosses it is reported as a
+kink); mse and half_sse are parabolas, which the central difference gets
+exactly.  What bends is a sigmoid or a tanh, over about one unit of its input,
+and the softmax of cross_entropy, over about one unit of a logit.
+
+``reach`` gives, for each cell, the fastest any of those inputs moves per
+unit the cell moves, |d input / d cell|, carried forward layer by layer the way
+``influence`` carries one cell's tangent (a step of h moves them by about h
+times that rate); and how far the cell can move before some ReLU's input
+reaches 0, where the loss has a corner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradlab.layers import Linear
+from gradlab.network import Network, Pass
+
+_CHUNK_ELEMENTS = 2**22  # numbers of tangent per chunk of cells
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    rate: np.ndarray  # per cell: the largest |dz/dθ| over the inputs z of sigmoids, tanhs and the softmax (0: none)
+    room: np.ndarray  # per cell: the smallest |z| / |dz/dθ| over the inputs z of ReLUs it moves (inf: none)
+
+
+def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndarray:
+    """For each cell of ``name`` (cells × ndim indices): the largest |d z / d cell| over every input z
+    of a sigmoid, a tanh, or (with cross_entropy) the softmax.  0 when the network has none downstream."""
+    return reach(net, p, name, cells).rate
+
+
+def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
+    """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches."""
+    cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
+    layers = net.named_layers()
+    local = {wire.out: layer.local(p.values[wire.inp], p.values[wire.out])
+             for layer, wire in layers if not isinstance(layer, Linear)}
+    starts = [k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b)]
+    if name != "x" and not starts:
+        raise KeyError(f"the network has no tensor named {name!r} to nudge")
+    first = 0 if name == "x" else starts[0]
+    width = max(max(v.shape[-1] for v in p.values.values()), 1)
+    rows_per_cell = 1 if name == "x" else net.batch
+    chunk = max(1, _CHUNK_ELEMENTS // (rows_per_cell * width))
+    rates, room = np.zeros(len(cells)), np.full(len(cells), np.inf)
+    with np.errstate(all="ignore"):
+        for start in range(0, len(cells), chunk):
+            part = cells[start:start + chunk]
+            rows, tangent, after = _start(net, p, name, part, first)
+            fastest, nearest = np.zeros(len(part)), np.full(len(part), np.inf)
+            for layer, wire in layers[after:]:
+                if isinstance(layer, Linear):
+                    tangent = tangent @ layer.w
+                    continue
+                if not layer.kinked:  # a curved activation: how fast its input moves
+                    fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
+                else:  # a ReLU: how far until an input it moves reaches 0
+                    z = p.values[wire.inp]
+                    z = z[None] if rows is None else z[rows]
+                    distance = np.where(tangent != 0, np.abs(z) / np.abs(tangent), np.inf)
+                    nearest = np.minimum(nearest, distance.min(axis=(1, 2), initial=np.inf))
+                slope = local[wire.out]
+                tangent = tangent * (slope[None] if rows is None else slope[rows])
+            if net.loss == "cross_entropy":
+                fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
+            rates[start:start + len(part)] = np.nan_to_num(fastest, nan=np.inf)
+            room[start:start + len(part)] = np.nan_to_num(nearest, nan=0.0)
+    return Reach(rates, room)
+
+
+def _start(net: Network, p: Pass, name: str, cells: np.ndarray, first: int) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The tangent where the nudge first lands: which rows it spans (None: all), its values, and the next layer."""
+    if name == "x":  # x[b,i] moves cell i of batch row b alone
+        tangent = np.zeros((len(cells), 1, net.x.shape[1]))
+        tangent[np.arange(len(cells)), 0, cells[:, 1]] = 1
+        return cells[:, :1], tangent, 0
+    layer, wire = net.named_layers()[first]
+    j = cells[:, -1]
+    tangent = np.zeros((len(cells), net.batch, p.values[wire.out].shape[1]))
+    if name == wire.w:  # w[i,j] moves column j of the output by inp[:, i]
+        tangent[np.arange(len(cells)), :, j] = p.values[wire.inp][:, cells[:, 0]].T
+    else:  # b[j] moves column j by 1
+        tangent[np.arange(len(cells)), :, j] = 1
+    return None, tangent, first + 1
