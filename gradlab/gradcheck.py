@@ -27,7 +27,21 @@ from gradlab.finite_diff import Columns, ladder
 from gradlab.network import Network, Pass, run
 from gradlab.roundoff import Roundoff, roundoff
 from gradlab.tangents import Reach, reach
-from gradlab.verdict import AGREE, DISAGREE, KINK, OUTCOMES, UNRESOLVED, Assessment, Facts, Outcome, Verdict, assess, tolerance
+from gradlab.verdict import (
+    AGREE,
+    DISAGREE,
+    KINK,
+    NOT_FINITE,
+    OUTCOMES,
+    UNRESOLVED,
+    WIDE,
+    Assessment,
+    Facts,
+    Outcome,
+    Verdict,
+    assess,
+    tolerance,
+)
 from gradlab.verdict import within_tolerance as within_tolerance  # the plain rule Sheet.agrees uses
 
 DEFAULT_EPS = {"float64": 1e-6, "float32": 1e-3}  # relative steps: h = ε·max(|θ|, 1)
@@ -118,22 +132,25 @@ class TensorCheck:
             k = 0
         return tuple(int(i) for i in np.unravel_index(k, self.analytic.shape))
 
-    def suggested_eps(self) -> float | None:
-        """A relative ε for the cells that were not judged: the decade nearest the middle of their own
-        suggestions; for kinks, a hundredth of the step; else the default.  None when every cell was judged."""
-        outcome = self.judged.outcome
-        if not ((outcome == UNRESOLVED) | (outcome == KINK)).any():
-            return None
+    def suggested_eps(self, current: float) -> float | None:
+        """A relative ε for the cells that were not judged, other than ``current``: the decade nearest the middle
+        of their own suggestions, a hundredth of the step for kinks, the default where the loss overflowed.
+        None when every cell was judged, or when no ε can judge them (round-off hemmed in by kinks)."""
+        outcome, cause = self.judged.outcome, self.judged.cause
         scale = np.maximum(np.abs(self.value.reshape(-1)).astype(float), 1.0)
         better = (self.judged.better_step / scale)[outcome == UNRESOLVED]
         better = better[np.isfinite(better) & (better > 0)]
-        if len(better):
-            return float(10.0 ** np.round(np.log10(np.median(better))))
         steps = (self.judged.step / scale)[outcome == KINK]
         steps = steps[np.isfinite(steps) & (steps > 0)]
-        if len(steps):
-            return float(10.0 ** np.floor(np.log10(np.median(steps)) - 2))
-        return DEFAULT_EPS[self.dtype]
+        if len(better):
+            found = float(10.0 ** np.round(np.log10(np.median(better))))
+        elif len(steps):
+            found = float(10.0 ** np.floor(np.log10(np.median(steps)) - 2))
+        elif ((cause == NOT_FINITE) | (cause == WIDE)).any():
+            found = DEFAULT_EPS[self.dtype]
+        else:
+            return None
+        return None if np.isclose(found, current) else found
 
 
 @dataclass(frozen=True, eq=False)

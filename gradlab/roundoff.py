@@ -30,6 +30,7 @@ import numpy as np
 from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass
+from gradlab.tangents import loss_slope, slopes
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,8 +50,11 @@ def sizes(net: Network, p: Pass) -> dict[str, np.ndarray]:
 
     It bounds |∂L/∂t| from above and is 0 exactly where every path is cut by an
     exact zero (a ReLU that is off, a sigmoid saturated to 0 or 1, a weight of 0).
+    The slopes come from the forward functions (``gradlab.tangents``), not from the
+    backward formulas that the bounds help to judge.
     """
-    found = {"out": np.abs(p.grads["out"])}
+    found = {"out": np.abs(loss_slope(net, p))}
+    local = slopes(net, p)
     for layer, wire in reversed(net.named_layers()):
         inp, out_size = p.values[wire.inp], found[wire.out]
         if isinstance(layer, Linear):
@@ -58,7 +62,7 @@ def sizes(net: Network, p: Pass) -> dict[str, np.ndarray]:
             found[str(wire.w)] = np.abs(inp).T @ out_size
             found[str(wire.b)] = out_size.sum(0)
         else:
-            found[wire.inp] = np.abs(layer.local(inp, p.values[wire.out])) * out_size
+            found[wire.inp] = np.abs(local[wire.out]) * out_size
     return found
 
 
@@ -86,5 +90,8 @@ def roundoff(net: Network, p: Pass) -> Roundoff:
             spread += 2 * float((size["out"] * shifted).sum())
             fixed = 2 * (n_out + 2) * batch / divisor
         per_loss = u * (2 * (n_out + 3) + batch + 4)  # each row's sum of n_out terms, the batch's sum, the divide
-        grads = {name: 2 * (path + 2) * u * size[name] for name in net.inputs()}
-    return Roundoff(u, u * (spread + fixed), per_loss, grads)
+        # Below the smallest normal number a rounding is off by up to half the smallest subnormal, whatever the
+        # size of the result: a floor for numbers that small, where anything is non-zero at all.
+        tiny = float(np.finfo(net.dtype).smallest_subnormal) * 4 * (path + sum(v.size for v in p.values.values()))
+        grads = {name: 2 * (path + 2) * u * size[name] + np.where(size[name] > 0, tiny, 0.0) for name in net.inputs()}
+    return Roundoff(u, u * (spread + fixed) + tiny, per_loss, grads)

@@ -7,6 +7,10 @@ kink); mse and half_sse are parabolas, which the central difference gets
 exactly.  What bends is a sigmoid or a tanh, over about one unit of its input,
 and the softmax of cross_entropy, over about one unit of a logit.
 
+Every slope here is read off the forward functions alone (``slopes``,
+``loss_slope``), never off the backward formulas: the check that judges those
+formulas must not lean on them to choose its steps or its bounds.
+
 ``reach`` gives, for each cell, the fastest any of those inputs moves per
 unit the cell moves, |d input / d cell|, carried forward layer by layer the way
 ``influence`` carries one cell's tangent (a step of h moves them by about h
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass
 
@@ -32,6 +37,36 @@ class Reach:
     room: np.ndarray  # per cell: the smallest |z| / |dz/dθ| over the inputs z of ReLUs it moves (inf: none)
 
 
+def slopes(net: Network, p: Pass) -> dict[str, np.ndarray]:
+    """d out / d inp of every activation, cell by cell (keyed by the output's name), from its forward function:
+    a central difference in the network's dtype, exactly 0 where the function is flat there (a ReLU that is
+    off, a sigmoid saturated to 0 or 1 in this dtype)."""
+    found = {}
+    with np.errstate(all="ignore"):
+        for layer, wire in net.named_layers():
+            if isinstance(layer, Linear):
+                continue
+            z = p.values[wire.inp]
+            d = np.cbrt(np.finfo(z.dtype).eps) * np.maximum(np.abs(z), 1)  # the step that balances round-off
+            found[wire.out] = np.nan_to_num((layer.forward(z + d) - layer.forward(z - d)).astype(float) / (2 * d))
+    return found
+
+
+def loss_slope(net: Network, p: Pass) -> np.ndarray:
+    """dL / d out, cell by cell, from the loss's forward function (in float64: it only sets sizes)."""
+    out = p.values["out"].astype(float)
+    batch, n_out = out.shape
+    d = 1e-5 * np.maximum(np.abs(out), 1)  # batch × n_out
+    shift = np.zeros((n_out, batch, n_out))
+    shift[np.arange(n_out), :, np.arange(n_out)] = d.T  # nudge column j of every row at once
+    y = net.y if net.loss == "cross_entropy" else net.y.astype(float)
+    with np.errstate(all="ignore"):
+        up = losses.loss_rows(net.loss, out[None] + shift, y)  # n_out × batch
+        down = losses.loss_rows(net.loss, out[None] - shift, y)
+        n = losses.divisor(net.loss, out.shape, net.reduction).n
+        return np.nan_to_num((up - down).T / (2 * d) / n)
+
+
 def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndarray:
     """For each cell of ``name`` (cells × ndim indices): the largest |d z / d cell| over every input z
     of a sigmoid, a tanh, or (with cross_entropy) the softmax.  0 when the network has none downstream."""
@@ -42,8 +77,7 @@ def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
     """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches."""
     cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
     layers = net.named_layers()
-    local = {wire.out: layer.local(p.values[wire.inp], p.values[wire.out])
-             for layer, wire in layers if not isinstance(layer, Linear)}
+    local = slopes(net, p)
     starts = [k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b)]
     if name != "x" and not starts:
         raise KeyError(f"the network has no tensor named {name!r} to nudge")

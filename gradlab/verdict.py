@@ -156,11 +156,14 @@ def assess(scheme: str, rungs: Ladder, facts: Facts, atol: float, rtol: float) -
         known = truncation > 0
         a = np.where(known, truncation / tp[0], a_upper)
         balanced = (noise / (span * order * a)) ** (1 / (order + 1))
-        for_tolerance = np.where(tol > 0, noise / (span * tol / 4), np.inf)
+        # round-off must fall below the tolerance, or far enough below the error seen to tell it apart
+        target = np.fmax(tol, error / (2 * SAFETY))
+        for_tolerance = np.where(target > 0, noise / (span * target / 4), np.inf)
         better = np.where(known, balanced, np.maximum(balanced, 2 * for_tolerance))
         better = np.minimum.reduce([better, CURVE_SCALE / 4 / rate, room / 2, np.maximum(np.abs(facts.value), 1.0)])
         best_bound = np.where(known, noise / (span * better) + a * better**order + facts.analytic_noise, np.nan)
-        resolvable = np.maximum(for_tolerance, 256 * np.spacing(np.abs(facts.value)))  # for a step too small to use
+        resolvable = np.fmin(np.fmax(for_tolerance, 256 * np.spacing(np.abs(facts.value))),  # for a step too small to use
+                             np.maximum(np.abs(facts.value), 1.0))
         hemmed = for_tolerance / 4 >= room  # even round-off as large as the tolerance needs a step that reaches a kink
     outcome, cause = np.full(len(g), UNRESOLVED, np.int8), np.full(len(g), CLOSE, np.int8)
 

@@ -106,8 +106,12 @@ def summary(result: Check) -> list[str]:
             lines.append(f"  {t.name}: {t.unresolved} of {_cells(t.analytic.size)} can't be judged at this eps, "
                          f"e.g. {cell_name(t.name, first)} {t.verdict(first).reason}")
         if not t.conclusive:
-            better = t.suggested_eps()
-            lines.append(f"  most of {t.name} was not judged" + (f": try --eps {better:g}" if better else ""))
+            better = t.suggested_eps(result.eps)
+            if better:
+                lines.append(f"  most of {t.name} was not judged: try --eps {better:g}")
+            else:
+                wider = ", though float64 might" if t.dtype == "float32" else ""
+                lines.append(f"  most of {t.name} was not judged, and no eps can judge it in {t.dtype}{wider}")
     if result.count("disagree"):
         lines.append("some cells disagree: a backward formula does not compute what the loss does")
     elif not result.conclusive:
