@@ -123,7 +123,8 @@ def _explain(net: Network, p: Pass, name: str, index: tuple[int, ...]) -> Explan
     if name == "out":
         kind = net.loss_kind
         divisor = kind.divisor(p.values["out"].shape, net.reduction)
-        formula, terms = kind.working(*index, p.values["out"], net.y, divisor.n)
+        row, col = index
+        formula, terms = kind.working(row, col, p.values["out"], net.y, divisor.n)
         return Explanation(target, formula, terms, value, 0, steps[0].code[0], divisor.why, exact)
     for k, (layer, names) in enumerate(reversed(net.named_layers()), start=1):
         if isinstance(layer, Linear) and name in (names.inp, names.w, names.b):

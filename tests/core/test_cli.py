@@ -203,7 +203,7 @@ def test_a_network_that_overflows_is_refused_with_one_sentence(tmp_path):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", list(PRESETS))
-@pytest.mark.parametrize("options", [[], ["--eps", "1"], ["--eps", "1e-300"], ["--eps", "1e-9", "--scheme", "forward"],
+@pytest.mark.parametrize("options", [[], ["--eps", "1"], ["--eps", "1e-300"], ["--eps", "1e300"], ["--eps", "1e-9", "--scheme", "forward"],
                                      ["--atol", "0", "--rtol", "0"]])
 def test_json_is_strict_on_every_preset_and_hostile_option(tmp_path, capsys, name, dtype, options):
     main([scenario(tmp_path, preset(name).astype(dtype)), "--json", *options])
