@@ -38,33 +38,40 @@ class Reach:
 
 
 def slopes(net: Network, p: Pass) -> dict[str, np.ndarray]:
-    """d out / d inp of every activation, cell by cell (keyed by the output's name), from its forward function:
-    a central difference in the network's dtype, exactly 0 where the function is flat there (a ReLU that is
-    off, a sigmoid saturated to 0 or 1 in this dtype)."""
+    """d out / d inp of every activation, cell by cell (keyed by the output's name), from its forward function.
+
+    A central difference in the network's dtype: exactly 0 where the function
+    is flat there in that dtype (a ReLU that is off, a sigmoid saturated to 0
+    or 1).  A ReLU is straight on each side of 0, so its difference stays on
+    the input's own side and is exact.
+    """
     found = {}
     with np.errstate(all="ignore"):
         for layer, wire in net.named_layers():
             if isinstance(layer, Linear):
                 continue
             z = p.values[wire.inp]
-            d = np.cbrt(np.finfo(z.dtype).eps) * np.maximum(np.abs(z), 1)  # the step that balances round-off
+            if layer.kinked:
+                d = np.where(z != 0, np.abs(z) / 2, 1).astype(z.dtype)
+            else:
+                d = (np.cbrt(np.finfo(z.dtype).eps) * np.maximum(np.abs(z), 1)).astype(z.dtype)  # round-off balanced
             found[wire.out] = np.nan_to_num((layer.forward(z + d) - layer.forward(z - d)).astype(float) / (2 * d))
     return found
 
 
 def loss_slope(net: Network, p: Pass) -> np.ndarray:
-    """dL / d out, cell by cell, from the loss's forward function (in float64: it only sets sizes)."""
+    """dL / d out, cell by cell, from the loss's forward function: a complex step, Im L(out + ih) / h, which
+    subtracts nothing and so loses nothing however small the slope."""
     out = p.values["out"].astype(float)
     batch, n_out = out.shape
-    d = 1e-5 * np.maximum(np.abs(out), 1)  # batch × n_out
-    shift = np.zeros((n_out, batch, n_out))
-    shift[np.arange(n_out), :, np.arange(n_out)] = d.T  # nudge column j of every row at once
+    h = 1e-20
+    step = np.zeros((n_out, batch, n_out), complex)
+    step[np.arange(n_out), :, np.arange(n_out)] = 1j * h  # column j of every row at once
     y = net.y if net.loss == "cross_entropy" else net.y.astype(float)
     with np.errstate(all="ignore"):
-        up = losses.loss_rows(net.loss, out[None] + shift, y)  # n_out × batch
-        down = losses.loss_rows(net.loss, out[None] - shift, y)
+        rows = losses.loss_rows(net.loss, out[None] + step, y)  # n_out × batch
         n = losses.divisor(net.loss, out.shape, net.reduction).n
-        return np.nan_to_num((up - down).T / (2 * d) / n)
+        return np.nan_to_num(rows.imag.T / h / n)
 
 
 def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndarray:
