@@ -156,8 +156,9 @@ def assess(scheme: str, rungs: Ladder, facts: Facts, atol: float, rtol: float) -
         known = truncation > 0
         a = np.where(known, truncation / tp[0], a_upper)
         balanced = (noise / (span * order * a)) ** (1 / (order + 1))
-        # round-off must fall below the tolerance, or far enough below the error seen to tell it apart
-        target = np.fmax(tol, error / (2 * SAFETY))
+        # round-off must fall below the tolerance or, with no tolerance (a gradient of exactly 0), far enough below
+        # the error seen to tell it apart
+        target = np.where(tol > 0, tol, error / (2 * SAFETY))
         for_tolerance = np.where(target > 0, noise / (span * target / 4), np.inf)
         better = np.where(known, balanced, np.maximum(balanced, 2 * for_tolerance))
         better = np.minimum.reduce([better, CURVE_SCALE / 4 / rate, room / 2, np.maximum(np.abs(facts.value), 1.0)])
