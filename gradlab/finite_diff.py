@@ -34,6 +34,8 @@ import numpy as np
 from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
+from gradlab.roundoff import roundoff
+from gradlab.tangents import reach
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
 _CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
@@ -237,6 +239,13 @@ class Nudge:
     central: float
     analytic: float  # from the backward formulas
     kink: bool  # the nudge moved a ReLU's input across 0
+    # What a verdict needs to know how much these quotients can resolve (``gradlab.verdict.judge``):
+    ladder: Ladder | None = None  # the same nudge at ±ε, ±ε/2 and ±ε/4, for the truncation error
+    noise: float = 0.0  # what a difference of two of these losses can be off by through round-off
+    analytic_noise: float = 0.0  # what the analytic gradient can be off by through round-off
+    rate: float = 0.0  # how fast the cell moves a sigmoid's, tanh's or softmax's input (``gradlab.tangents``)
+    room: float = float("inf")  # how far the cell can move before a ReLU's input reaches 0
+    dtype: str = "float64"
 
     @property
     def delta_loss(self) -> float:
@@ -280,18 +289,67 @@ def plus_minus(
     return loss[:n], loss[n:], step[:n], -step[n:], kink[:n] | kink[n:]
 
 
+RUNGS = (1.0, 0.5, 0.25)  # a nudge by ε, then by ε/2 and ε/4: how its quotients change tells their truncation error
+
+
+@dataclass(frozen=True, eq=False)
+class Ladder:
+    """The same cells nudged by ±ε, ±ε/2 and ±ε/4: rung by rung (rows), cell by cell (columns).
+
+    The steps are as stored ((θ+ε) − θ), the losses in the network's dtype; a
+    verdict reads the truncation error of the ε quotients off how they change
+    from rung to rung (``gradlab.verdict``).  Not finite where a nudge overflowed.
+    """
+
+    loss: float  # L at the cells' own values
+    step_plus: np.ndarray  # rungs × cells
+    step_minus: np.ndarray
+    loss_plus: np.ndarray
+    loss_minus: np.ndarray
+    kink: np.ndarray  # per cell: a nudge on some rung moved a ReLU's input across 0
+
+    def quotients(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Forward, backward and central quotients, rungs × cells (NaN where a step vanished)."""
+        with np.errstate(all="ignore"):
+            return quotients(np.asarray(self.loss), self.loss_plus, self.loss_minus, self.step_plus, self.step_minus)
+
+
+def ladder(
+    net: Network, p: Pass, name: str, cells: np.ndarray, eps: np.ndarray, columns: Columns | None = None
+) -> Ladder:
+    """Nudge each cell ``cells[k]`` of ``name`` by ±``eps[k]``, ±``eps[k]``/2 and ±``eps[k]``/4, each nudge alone.
+
+    A step that overflows the dtype, or a loss that does, is kept as the
+    non-finite number it is, without a warning: the verdict says what happened.
+    """
+    eps = np.asarray(eps, float).reshape(-1)
+    cells = np.asarray(cells, np.intp).reshape(len(eps), -1)
+    shape = (len(RUNGS), len(eps))
+    with np.errstate(all="ignore"):
+        every = np.concatenate([eps * f for f in RUNGS])
+        lp, lm, sp, sm, kink = plus_minus(net, p, name, np.tile(cells, (len(RUNGS), 1)), every, columns)
+    return Ladder(float(np.asarray(p.loss)), sp.reshape(shape), sm.reshape(shape), lp.reshape(shape), lm.reshape(shape),
+                  np.asarray(kink.reshape(shape).any(0)))
+
+
 def nudge(
     net: Network, name: str, index: tuple[int, ...], eps: float, p: Pass | None = None, columns: Columns | None = None
 ) -> Nudge:
     """Nudge ``name[index]`` by ±ε and compare the quotients with the analytic gradient."""
     p = p if p is not None and p.grads else run(net)
     cells = np.array([index])
-    lp, lm, sp, sm, kink = plus_minus(net, p, name, cells, np.array([eps]), columns)
-    fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
+    rungs = ladder(net, p, name, cells, np.array([eps]), columns)
+    lp, lm, sp, sm = rungs.loss_plus[0], rungs.loss_minus[0], rungs.step_plus[0], rungs.step_minus[0]
+    with np.errstate(all="ignore"):
+        fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
+    bounds, where = roundoff(net, p), reach(net, p, name, cells)
+    largest = np.nanmax(np.abs(np.concatenate([[p.loss], rungs.loss_plus[:, 0], rungs.loss_minus[:, 0]])))
     return Nudge(
         name, tuple(int(i) for i in index), float(eps), float(p.values[name][index]),
         float(sp[0]), float(sm[0]), float(p.loss), float(lp[0]), float(lm[0]),
-        float(fwd[0]), float(bwd[0]), float(cen[0]), float(p.grads[name][index]), bool(kink[0]),
+        float(fwd[0]), float(bwd[0]), float(cen[0]), float(p.grads[name][index]), bool(rungs.kink[0]),
+        rungs, float(bounds.difference(largest)), float(bounds.grads[name][index]),
+        float(where.rate[0]), float(where.room[0]), net.dtype.name,
     )
 
 

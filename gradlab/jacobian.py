@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradlab.finite_diff import Columns, nudged_values, quotients
-from gradlab.gradcheck import DEFAULTS, within_tolerance
+from gradlab.gradcheck import DEFAULTS
 from gradlab.network import Network, Pass, run
 from gradlab.text import fmt
 from gradlab.watch import Watched, WatchError, backprop, lost, nudgeable, resolution, value, watched
+
+ROUNDOFF_ULPS = 8  # ulps of the watched value two nudged passes may differ by in round-off alone
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,36 @@ class Jacobian:
     rtol: float
 
     @property
+    def roundoff_bound(self) -> np.ndarray:
+        """Per cell, what round-off alone can put into a central difference: a few ulps of the watched value,
+        divided by the step that carried them (the watched value is recorded in the network's dtype)."""
+        ulp = float(np.spacing(self.step.dtype.type(abs(self.watched)))) if self.step.dtype.kind == "f" else 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.step != 0, ROUNDOFF_ULPS * ulp / np.abs(self.step), np.inf)
+
+    def _margins(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per cell: the error, the tolerance, and what round-off at this ε can blur."""
+        error = np.abs(self.analytic - self.numeric)
+        tolerance = self.atol + self.rtol * np.maximum(np.abs(self.analytic), np.abs(self.numeric))
+        return np.where(np.isnan(error), np.inf, error), tolerance, self.roundoff_bound
+
+    @property
     def passed(self) -> np.ndarray:
-        """Bool per cell: within tolerance."""
-        return within_tolerance(self.analytic, self.numeric, self.atol, self.rtol)
+        """Bool per cell: within the tolerance, or off by no more than round-off that is itself within it."""
+        error, tolerance, blur = self._margins()
+        return (error <= tolerance) | ((error <= tolerance + blur) & (blur <= tolerance))
+
+    @property
+    def unresolved(self) -> np.ndarray:
+        """Bool per cell: off by more than the tolerance but no more than round-off at this ε can blur, which is
+        itself more than the tolerance: neither yes nor no can be said (try a larger ε)."""
+        error, tolerance, blur = self._margins()
+        return (error > tolerance) & (error <= tolerance + blur) & (blur > tolerance)
+
+    @property
+    def disagrees(self) -> np.ndarray:
+        """Bool per cell: clearly beyond the tolerance and round-off, and not on a kink."""
+        return ~self.passed & ~self.unresolved & ~self.kink
 
     @property
     def agree(self) -> bool:

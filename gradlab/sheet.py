@@ -19,6 +19,7 @@ from gradlab.cost import network_cost
 from gradlab.errors import EditError
 from gradlab.finite_diff import Columns
 from gradlab.network import Network, Pass, run
+from gradlab.overflow import write_finite
 from gradlab.table_text import parse_number as parse_number  # typed cells; imported from here too
 from gradlab.text import cell_name
 
@@ -105,16 +106,14 @@ class Sheet:
     def set_cells(self, name: str, top_left: tuple[int, ...], block: np.ndarray) -> np.ndarray:
         """Write ``block`` into ``name`` from ``top_left``; returns the block it replaced.
 
-        The whole block is checked first: if it does not fit, or any value in it is
-        bad, ``EditError`` says why and nothing changes."""
+        The whole block is checked first: if it does not fit, any value in it is
+        bad, or it would make a value, the loss or a gradient overflow,
+        ``EditError`` says why and nothing changes."""
         block = np.asarray(block, dtype=float)
         top_left = tuple(int(t) for t in top_left)
         self.check_block(name, top_left, block)
-        target = self.net.y if name == "y" else self.net.tensor(name)
-        region = tuple(slice(t, t + n) for t, n in zip(top_left, block.shape))
-        old = target[region].copy()
-        target[region] = block
-        self._set_pass(run(self.net))
+        old, p = write_finite(self.net, name, top_left, block)  # refused, changing nothing, if anything overflows
+        self._set_pass(p)
         self._changed(Change("values", name, top_left, block.shape))
         return old
 

@@ -1,6 +1,7 @@
 """How numbers and cells are written, in one place: for a learner, and exactly.
 
-- ``fmt(v)``: four significant digits and a real minus sign, as explanations print a term.
+- ``fmt(v)``: four significant digits and a real minus sign, as explanations print a term
+  (``with digits(6):`` asks for more, for an explanation whose terms must add up).
 - ``shortest(a)``: each number as the shortest text that reads back to the same value in its
   own dtype (a float32 0.15 is ``"0.15"``, not ``"0.15000000596046448"``): what files, the
   clipboard and the exported scripts write, so that nothing is lost on the way out and back.
@@ -9,14 +10,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 
 MINUS = "−"
 
 
+_DIGITS: ContextVar[int] = ContextVar("digits", default=4)
+
+
 def fmt(v: float) -> str:
-    """A number as a learner reads it: four significant digits and a real minus sign."""
-    return f"{float(v) + 0.0:.4g}".replace("-", MINUS)  # + 0.0 turns −0 into 0
+    """A number as a learner reads it: four significant digits (or as many as ``digits`` asks) and a real minus sign."""
+    return f"{float(v) + 0.0:.{_DIGITS.get()}g}".replace("-", MINUS)  # + 0.0 turns −0 into 0
+
+
+@contextmanager
+def digits(n: int) -> Iterator[None]:
+    """Inside the block, ``fmt`` writes ``n`` significant digits: an explanation whose terms need more than four
+    to add up to its total asks for them."""
+    token = _DIGITS.set(n)
+    try:
+        yield
+    finally:
+        _DIGITS.reset(token)
 
 
 def paren(v: float) -> str:

@@ -80,8 +80,11 @@ def table(net: Network, j: Jacobian) -> str:
         verdict = f"they agree: the largest |analytic − numeric| is {j.abs_err:.2g}, at {worst} ({tolerance})"
     else:
         off = "where the step vanished" if np.isnan(j.numeric[j.worst]) else f"off by {j.abs_err:.2g}"
-        verdict = (f"they disagree: {int((~j.passed & ~j.kink).sum())} of {j.analytic.size} cells miss the tolerance "
-                   f"({tolerance}); the worst is {worst}, {off}")
+        missed = j.disagrees
+        verdict = (f"they disagree: {int(missed.sum())} of {j.analytic.size} cells miss the tolerance "
+                   f"({tolerance}); the worst is {worst}, {off}") if missed.any() else (
+                   f"they cannot be judged at this ε: round-off blurs {int(j.unresolved.sum())} of {j.analytic.size} "
+                   "cells more than the tolerance")
     if j.kink.any():
         verdict += f"; {int(j.kink.sum())} cells' nudges cross a ReLU kink, where no difference can match"
     return "\n".join(lines + [verdict] + ([j.roundoff] if j.roundoff else []))
@@ -96,7 +99,8 @@ def _plain(a: np.ndarray) -> list:
 
 def as_json(j: Jacobian) -> str:
     return json.dumps({"of": j.of, "wrt": j.wrt, "analytic": _plain(j.analytic), "numeric": _plain(j.numeric),
-                       "agree": j.agree}, allow_nan=False)
+                       "agree": j.agree, "disagree": int(j.disagrees.sum()), "unresolved": int(j.unresolved.sum()),
+                       "kinks": int(j.kink.sum())}, allow_nan=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ def test_the_lessons_l1_0_2_by_x_and_by_b1(capsys):
     net = preset("lesson")
     code, by_x = as_json(capsys, "--preset", "lesson", "--of", "l1[0,2]", "--wrt", "x")
     assert code == 0
-    assert set(by_x) == {"of", "wrt", "analytic", "numeric", "agree"}
+    assert set(by_x) >= {"of", "wrt", "analytic", "numeric", "agree"}  # and the counts: disagree, unresolved, kinks
     assert (by_x["of"], by_x["wrt"], by_x["agree"]) == ("l1[0,2]", "x", True)
     expected = np.zeros((4, 3))
     expected[0] = net.tensor("w1")[:, 2]  # column 2 of w1: row 2 of w1.t()
@@ -69,7 +69,10 @@ def test_random_networks_agree_through_the_shell(tmp_path, capsys, loss, dtype):
         for of in ["loss", "loss[2]", *(f"{a}[2,1]" for a in net.activations())]:
             for wrt in upstream(net, watched(net, of)):
                 code, found = as_json(capsys, str(path), "--of", of, "--wrt", wrt)
-                assert code == 0 and found["agree"], (kind, of, wrt, found)
+                # a slope far below the others can be lost in round-off at the default ε: "can't be judged",
+                # never "disagree"; and then the exit status says it was not a yes
+                assert found["disagree"] == 0 and (found["agree"] or found["unresolved"]), (kind, of, wrt, found)
+                assert code == (0 if found["agree"] else 1)
                 np.testing.assert_array_equal(np.array(found["analytic"], dtype), backprop(net, watched(net, of), p)[wrt])
 
 
@@ -88,7 +91,7 @@ def test_the_table_is_readable():
 def test_a_tiny_eps_answers_the_sheets_zero(capsys):
     assert main(["--preset", "lesson", "--of", "out[0,0]", "--wrt", "w1", "--eps", "1e-16"]) == 1
     out = capsys.readouterr().out
-    assert "they disagree" in out
+    assert "they cannot be judged at this ε" in out  # round-off, not a wrong formula
     assert "below float64's resolution at 0.436" in out and "the step was lost in round-off — try a larger ε" in out
     code, found = as_json(capsys, "--preset", "lesson", "--of", "out[0,0]", "--wrt", "x", "--eps", "1e-30")
     assert code == 1 and found["agree"] is False

@@ -1,7 +1,11 @@
 """Explain text: the formula behind a gradient cell, with the numbers put in."""
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gradlab import backward_steps, explain, preset, random_network, run
 
@@ -75,3 +79,47 @@ def test_long_sums_are_shortened():
     net = random_network([3, 2], batch=30)
     e = explain(net, run(net), "b1", (0,))
     assert len(e.terms) == 30 and "more" in e.expansion and e.expansion.count("+") < 10
+
+
+def worked_out(term: str) -> float:
+    """A printed term worked out from its digits, independently of gradlab: only numbers and + − · / ( ) ² allowed."""
+    python = term.replace("−", "-").replace("·", "*").replace(")(", ")*(").replace("²", "**2")
+    assert re.fullmatch(r"[0-9e.+\-*/() ]+", python), term
+    return float(eval(python, {"__builtins__": {}}))  # noqa: S307 (checked above: digits and operators only)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # shared machines are slow
+@given(st.sampled_from([[3, 4, 1], [2, 3, 3], [4, 2], [2, 5, 4, 2]]), st.integers(1, 6),
+       st.sampled_from(["relu", "sigmoid", "tanh", "leaky_relu"]), st.sampled_from(["mse", "half_sse", "cross_entropy"]),
+       st.sampled_from(["float64", "float32"]), st.integers(0, 10_000), st.data())
+def test_printed_terms_add_up_to_the_printed_total(sizes, batch, act, loss, dtype, seed, data):
+    if loss == "cross_entropy":
+        sizes = [*sizes[:-1], max(sizes[-1], 2)]
+    net = random_network(sizes, batch=batch, activation=act, loss=loss, dtype=dtype, seed=seed)
+    p = run(net)
+    name = data.draw(st.sampled_from(sorted(p.grads)))
+    index = tuple(data.draw(st.integers(0, n - 1)) for n in p.grads[name].shape)
+    e = explain(net, p, name, index)
+    if "≈" in e.text:  # the terms come near the total only: the total is written in full beside it
+        exact = re.search(r"\(exactly (\S+)\)$", e.text).group(1).replace("−", "-")
+        assert np.asarray(float(exact), p.grads[name].dtype) == p.grads[name][index]
+        return
+    printed_total = e.text.rsplit(" = ", 1)[1]
+    total = sum(worked_out(term) for term in e.terms)
+    assert f"{total + 0.0:.{e.digits}g}".replace("-", "−") == printed_total, e.text
+    numbers = re.findall(r"\d[\d.]*", " ".join(e.terms) + " " + printed_total)
+    assert max(len(n.replace(".", "").lstrip("0")) for n in numbers) <= e.digits  # one precision for all
+
+
+def test_a_sum_that_needs_more_digits_gets_them():
+    """The lesson's w1.g[0,1] = (−0.3)(0.13775): to four digits (−0.3)(0.1378) would give −0.04134, not −0.04133."""
+    net = preset("lesson")
+    e = explain(net, run(net), "w1", (0, 1))
+    assert e.digits == 5 and e.text.endswith("(−0.3)(0.13775) + (0.9)(0) = −0.041325")
+
+
+def test_a_total_the_terms_cannot_reach_is_marked_approximate():
+    """Thirds never add up at any number of printed digits: the neuron's w1.g[0,0] sums terms of ±0.8333…."""
+    net = preset("neuron")
+    e = explain(net, run(net), "w1", (0, 0))
+    assert not e.adds_up and e.text.endswith("≈ 0.6667 (exactly 0.6666666666666669)")

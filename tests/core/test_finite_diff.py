@@ -56,9 +56,12 @@ def test_a_nudge_across_a_relu_kink_is_flagged():
 def test_check_reports_kinks_not_failures():
     net = preset("lesson")
     net.layers[0].b[3] = -0.25 + 5e-7  # l1[2,3] sits 5e-7 above 0, inside ε = 1e-6
-    result = check(net)
-    assert result.tensors["b1"].kinks >= 1
-    assert result.ok
+    result = check(net, eps=1e-6)
+    assert result.tensors["b1"].kinks >= 1 and result.tensors["b1"].outcome[3] == "kink"
+    assert result.count("disagree") == 0 and result.ok
+    # The default step stays on one side of the kink, where the derivative is the backward pass's.
+    default = check(net)
+    assert default.count("kink") == 0 and default.tensors["b1"].outcome[3] == "agree"
 
 
 def test_check_finds_a_wrong_gradient(monkeypatch):
@@ -85,3 +88,30 @@ def test_loss_curve_passes_through_the_current_loss():
     assert curve[1] == p.loss
     slope = (curve[2] - curve[0]) / 0.2
     assert abs(slope - p.grads["w2"][0, 0]) < 1e-3
+
+
+def test_a_ladder_is_the_same_nudge_at_eps_eps_over_2_and_eps_over_4():
+    from gradlab.finite_diff import RUNGS, ladder, plus_minus
+
+    net = preset("mazur")
+    p = run(net)
+    cells = np.array([[0, 0], [1, 1]])
+    eps = np.array([1e-3, 0.2])
+    rungs = ladder(net, p, "w2", cells, eps)
+    assert rungs.loss_plus.shape == (len(RUNGS), 2)
+    for k, f in enumerate(RUNGS):
+        lp, lm, sp, sm, _ = plus_minus(net, p, "w2", cells, eps * f)
+        np.testing.assert_array_equal(rungs.loss_plus[k], lp)
+        np.testing.assert_array_equal(rungs.step_minus[k], sm)
+    fwd, _, cen = rungs.quotients()
+    assert abs(cen[2, 0] - p.grads["w2"][0, 0]) < abs(cen[0, 1] - p.grads["w2"][1, 1])  # a smaller step, a smaller error
+
+
+def test_a_nudge_carries_what_its_verdict_needs():
+    net = preset("classifier")
+    n = nudge(net, "w1", (0, 1), 1e-3)
+    assert n.ladder is not None and n.ladder.loss_plus[0, 0] == n.loss_plus
+    assert 0 < n.noise < 1e-12 and 0 < n.analytic_noise < 1e-12  # a few roundings of numbers near 1, in float64
+    assert n.rate > 0  # w1 moves the logits the softmax bends over
+    assert 0 < n.room < np.inf and n.dtype == "float64"  # and a ReLU's input, some way from 0
+    assert nudge(preset("neuron"), "x", (0, 0), 1e-3).rate == 0  # one linear unit and mse: nothing bends

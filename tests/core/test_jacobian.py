@@ -71,7 +71,9 @@ def test_every_watched_cell_has_an_analytic_row_equal_to_the_numeric_one(kind, l
             j = jacobian(net, of, wrt, p=p)
             assert j.analytic.shape == net.tensor(wrt).shape if wrt in net.inputs() else p.values[wrt].shape
             assert not j.kink.any(), (of, wrt)
-            assert j.agree, f"∂{of}/∂{wrt}: {j.analytic} vs {j.numeric}"
+            # float32 cannot resolve every cell at ε = 1e-3: some are "can't be judged", none may disagree
+            assert not j.disagrees.any(), f"∂{of}/∂{wrt}: {j.analytic} vs {j.numeric}"
+            assert j.agree or (dtype == "float32" and j.unresolved.any()), f"∂{of}/∂{wrt}: {j.analytic} vs {j.numeric}"
             checked += j.analytic.size
     assert checked > 1000
 

@@ -1,0 +1,135 @@
+"""How fast a nudge of a cell moves the network's curved parts: forward-mode tangents of many cells at once.
+
+A difference quotient is close to the derivative only while the step is small
+against the scale on which the loss bends.  Linear layers do not bend; a ReLU is
+straight on either side of its kink (a nudge that crosses it is reported as a
+kink); mse and half_sse are parabolas, which the central difference gets
+exactly.  What bends is a sigmoid or a tanh, over about one unit of its input,
+and the softmax of cross_entropy, over about one unit of a logit.
+
+Every slope here is read off the forward functions alone (``slopes``,
+``loss_slope``), never off the backward formulas: the check that judges those
+formulas must not lean on them to choose its steps or its bounds.
+
+``reach`` gives, for each cell, the fastest any of those inputs moves per
+unit the cell moves, |d input / d cell|, carried forward layer by layer the way
+``influence`` carries one cell's tangent (a step of h moves them by about h
+times that rate); and how far the cell can move before some ReLU's input
+reaches 0, where the loss has a corner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradlab import losses
+from gradlab.layers import Linear
+from gradlab.network import Network, Pass
+
+_CHUNK_ELEMENTS = 2**22  # numbers of tangent per chunk of cells
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    rate: np.ndarray  # per cell: the largest |dz/dθ| over the inputs z of sigmoids, tanhs and the softmax (0: none)
+    room: np.ndarray  # per cell: the smallest |z| / |dz/dθ| over the inputs z of ReLUs it moves (inf: none)
+
+
+def slopes(net: Network, p: Pass) -> dict[str, np.ndarray]:
+    """d out / d inp of every activation, cell by cell (keyed by the output's name), from its forward function.
+
+    A central difference in the network's dtype: exactly 0 where the function
+    is flat there in that dtype (a ReLU that is off, a sigmoid saturated to 0
+    or 1).  A ReLU is straight on each side of 0, so its difference stays on
+    the input's own side and is exact.
+    """
+    found = {}
+    with np.errstate(all="ignore"):
+        for layer, wire in net.named_layers():
+            if isinstance(layer, Linear):
+                continue
+            z = p.values[wire.inp]
+            if layer.kinked:
+                d = np.where(z != 0, np.abs(z) / 2, 1).astype(z.dtype)
+            else:
+                d = (np.cbrt(np.finfo(z.dtype).eps) * np.maximum(np.abs(z), 1)).astype(z.dtype)  # round-off balanced
+            found[wire.out] = np.nan_to_num((layer.forward(z + d) - layer.forward(z - d)).astype(float) / (2 * d))
+    return found
+
+
+def loss_slope(net: Network, p: Pass) -> np.ndarray:
+    """dL / d out, cell by cell, from the loss's forward function: a complex step, Im L(out + ih) / h, which
+    subtracts nothing and so loses nothing however small the slope."""
+    out = p.values["out"].astype(float)
+    batch, n_out = out.shape
+    h = 1e-20
+    step = np.zeros((n_out, batch, n_out), complex)
+    step[np.arange(n_out), :, np.arange(n_out)] = 1j * h  # column j of every row at once
+    y = net.y if net.loss == "cross_entropy" else net.y.astype(float)
+    with np.errstate(all="ignore"):
+        rows = losses.loss_rows(net.loss, out[None] + step, y)  # n_out × batch
+        n = losses.divisor(net.loss, out.shape, net.reduction).n
+        return np.nan_to_num(rows.imag.T / h / n)
+
+
+def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndarray:
+    """For each cell of ``name`` (cells × ndim indices): the largest |d z / d cell| over every input z
+    of a sigmoid, a tanh, or (with cross_entropy) the softmax.  0 when the network has none downstream."""
+    return reach(net, p, name, cells).rate
+
+
+def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
+    """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches."""
+    cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
+    layers = net.named_layers()
+    local = slopes(net, p)
+    starts = [k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b)]
+    computed = [k + 1 for k, (_, wire) in enumerate(layers) if name == wire.out]  # a probe of an activation
+    if name != "x" and not starts and not computed:
+        raise KeyError(f"the network has no tensor named {name!r} to nudge")
+    first = 0 if name == "x" else computed[0] if computed else starts[0]
+    width = max(max(v.shape[-1] for v in p.values.values()), 1)
+    rows_per_cell = 1 if name == "x" or computed else net.batch
+    chunk = max(1, _CHUNK_ELEMENTS // (rows_per_cell * width))
+    rates, room = np.zeros(len(cells)), np.full(len(cells), np.inf)
+    with np.errstate(all="ignore"):
+        for start in range(0, len(cells), chunk):
+            part = cells[start:start + chunk]
+            rows, tangent, after = _start(net, p, name, part, first)
+            fastest, nearest = np.zeros(len(part)), np.full(len(part), np.inf)
+            for layer, wire in layers[after:]:
+                if isinstance(layer, Linear):
+                    tangent = tangent @ layer.w
+                    continue
+                if not layer.kinked:  # a curved activation: how fast its input moves
+                    fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
+                else:  # a ReLU: how far until an input it moves reaches 0
+                    z = p.values[wire.inp]
+                    z = z[None] if rows is None else z[rows]
+                    distance = np.where(tangent != 0, np.abs(z) / np.abs(tangent), np.inf)
+                    nearest = np.minimum(nearest, distance.min(axis=(1, 2), initial=np.inf))
+                slope = local[wire.out]
+                tangent = tangent * (slope[None] if rows is None else slope[rows])
+            if net.loss == "cross_entropy":
+                fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
+            rates[start:start + len(part)] = np.nan_to_num(fastest, nan=np.inf)
+            room[start:start + len(part)] = np.nan_to_num(nearest, nan=0.0)
+    return Reach(rates, room)
+
+
+def _start(net: Network, p: Pass, name: str, cells: np.ndarray, first: int) -> tuple[np.ndarray | None, np.ndarray, int]:
+    """The tangent where the nudge first lands: which rows it spans (None: all), its values, and the next layer."""
+    if name == "x" or name in net.activations():  # x[b,i] (or a probe of l1[b,i]) moves cell i of row b alone
+        tangent = np.zeros((len(cells), 1, p.values[name].shape[1]))
+        tangent[np.arange(len(cells)), 0, cells[:, 1]] = 1
+        return cells[:, :1], tangent, first
+    layer, wire = net.named_layers()[first]
+    j = cells[:, -1]
+    tangent = np.zeros((len(cells), net.batch, p.values[wire.out].shape[1]))
+    if name == wire.w:  # w[i,j] moves column j of the output by inp[:, i]
+        tangent[np.arange(len(cells)), :, j] = p.values[wire.inp][:, cells[:, 0]].T
+    else:  # b[j] moves column j by 1
+        tangent[np.arange(len(cells)), :, j] = 1
+    return None, tangent, first + 1
