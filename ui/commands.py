@@ -1,9 +1,12 @@
 """Every change to the scenario is a ``QUndoCommand`` that calls the core.
 
-Commands keep what the core returned when they first ran (the values or the
-network they replaced), so undo puts back exactly those bits.  Consecutive
-nudges of one cell merge into one step, and so do consecutive typed edits of
-one cell.
+The ``Editor`` makes each change in the core *first*, and only when the core
+has taken it puts a command on the stack: a change the core refuses (a value
+that overflows, a network too large to run) raises ``EditError`` and leaves the
+sheet, the views and the undo history exactly as they were.  Commands keep what
+the core returned (the values or the network they replaced), so undo puts back
+exactly those bits.  Consecutive nudges of one cell merge into one step; a typed
+value is a step of its own; a change that changes nothing pushes nothing.
 """
 
 from __future__ import annotations
@@ -11,33 +14,38 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from gradlab.network import Network, frozen_names
+from gradlab.network import Network, Pass, frozen_names
 from gradlab.session import Session
 from gradlab.sheet import Sheet
 from gradlab.text import cell_name
 
-NUDGE_ID, TYPED_ID = 1, 2
+NUDGE_ID = 1
 
 
 class SetCells(QUndoCommand):
-    """Write a block of cells (a typed value, a nudge, a paste, a Delete)."""
+    """Write a block of cells (a typed value, a nudge, a paste, a Delete).
+
+    Made with the block it replaced (``old``) once the sheet has taken the new one: its first ``redo``,
+    which ``QUndoStack.push`` calls, has nothing left to do."""
 
     def __init__(self, sheet: Sheet, name: str, top_left: tuple[int, ...], block: np.ndarray, text: str,
-                 merge_id: int = -1):
+                 old: np.ndarray, merge_id: int = -1):
         super().__init__(text)
         self.sheet, self.name, self.top_left = sheet, name, top_left
         self.new = np.array(block, dtype=float)
-        self.old: np.ndarray | None = None
+        self.old = old
         self.merge_id = merge_id
         self.count = 1
+        self._applied = True
 
     def id(self) -> int:
         return self.merge_id
 
     def redo(self) -> None:
-        old = self.sheet.set_cells(self.name, self.top_left, self.new)
-        if self.old is None:
-            self.old = old
+        if self._applied:
+            self._applied = False
+            return
+        self.sheet.set_cells(self.name, self.top_left, self.new)
 
     def undo(self) -> None:
         self.sheet.set_cells(self.name, self.top_left, self.old)
@@ -56,14 +64,19 @@ class SetCells(QUndoCommand):
 
 
 class ReplaceNetwork(QUndoCommand):
-    """Swap the whole network: a preset, a file, a reshape, a dtype or reduction switch."""
+    """Swap the whole network: a preset, a file, a reshape, a dtype or reduction switch.
 
-    def __init__(self, sheet: Sheet, net: Network, text: str):
+    Made with the pass the sheet worked out for ``net`` beforehand (``Sheet.prepare``), which its first
+    ``redo`` uses: a network that cannot run never gets onto the stack."""
+
+    def __init__(self, sheet: Sheet, net: Network, text: str, p: Pass | None = None):
         super().__init__(text)
         self.sheet, self.new, self.old = sheet, net, None
+        self._prepared = p
 
     def redo(self) -> None:
-        old = self.sheet.replace(self.new)
+        p, self._prepared = self._prepared, None
+        old = self.sheet.replace(self.new, p)
         if self.old is None:
             self.old = old
 
@@ -79,28 +92,33 @@ class Editor:
     def __init__(self, sheet: Sheet, stack: QUndoStack):
         self.sheet, self.stack = sheet, stack
 
-    def set_cell(self, name: str, index: tuple[int, ...], value: float) -> None:
-        block = np.full((1,) * len(index), value)
-        self.sheet.check_block(name, index, block)
-        old = self.sheet.array(name)[index]
-        if old == value and np.signbit(old) == np.signbit(value):
-            return  # nothing to do, and nothing to undo
-        self.stack.push(SetCells(self.sheet, name, index, block, f"set {cell_name(name, index)} to {value:g}", TYPED_ID))
+    def set_cell(self, name: str, index: tuple[int, ...], value: float) -> bool:
+        """Type a value into one cell: one undo step of its own; False when it changes nothing."""
+        return self._write(name, index, np.full((1,) * len(index), value), f"set {cell_name(name, index)} to {value:g}")
 
-    def nudge(self, name: str, index: tuple[int, ...], eps: float) -> None:
-        """Add ε to one cell (rounded to the network's dtype, as any edit is)."""
-        value = self.sheet.nudged_value(name, index, eps)
-        block = np.full((1,) * len(index), value)
-        self.sheet.check_block(name, index, block)
-        self.stack.push(SetCells(self.sheet, name, index, block, f"nudge {cell_name(name, index)} by {eps:+.3g}", NUDGE_ID))
+    def nudge(self, name: str, index: tuple[int, ...], eps: float) -> bool:
+        """Add ε to one cell (rounded to the network's dtype, as any edit is); repeated nudges of a cell merge
+        into one step.  False when the step vanished (θ + ε rounds back to θ): nothing changed."""
+        block = np.full((1,) * len(index), self.sheet.nudged_value(name, index, eps))
+        return self._write(name, index, block, f"nudge {cell_name(name, index)} by {eps:+.3g}", NUDGE_ID)
 
-    def set_block(self, name: str, top_left: tuple[int, ...], block: np.ndarray, text: str) -> None:
-        block = np.asarray(block, dtype=float)
+    def set_block(self, name: str, top_left: tuple[int, ...], block: np.ndarray, text: str) -> bool:
+        """Write a block of cells (a paste, a Delete, an import) as one undo step; False when it changes nothing."""
+        return self._write(name, top_left, np.asarray(block, dtype=float), text)
+
+    def _write(self, name: str, top_left: tuple[int, ...], block: np.ndarray, text: str, merge_id: int = -1) -> bool:
         self.sheet.check_block(name, top_left, block)
-        self.stack.push(SetCells(self.sheet, name, top_left, block, text))
+        region = tuple(slice(t, t + n) for t, n in zip(top_left, block.shape))
+        current = self.sheet.array(name)[region]
+        if np.array_equal(current, block.astype(current.dtype)) and (np.signbit(current) == np.signbit(block)).all():
+            return False  # nothing to do, and nothing to undo
+        old = self.sheet.set_cells(name, top_left, block)  # EditError, changing nothing, if the core refuses it
+        self.stack.push(SetCells(self.sheet, name, top_left, block, text, old, merge_id))
+        return True
 
     def replace(self, net: Network, text: str) -> None:
-        self.stack.push(ReplaceNetwork(self.sheet, net, text))
+        """Swap in a whole network as one undo step, once it has been checked and run (else ``EditError``)."""
+        self.stack.push(ReplaceNetwork(self.sheet, net, text, self.sheet.prepare(net)))
 
     def set_frozen(self, name: str, on: bool) -> bool:
         """Freeze (or unfreeze) the parameter ``name``: one undo step; False when it already is so.

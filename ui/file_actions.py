@@ -19,7 +19,7 @@ from shiboken6 import isValid
 
 from gradlab.csv_file import read_csv, write_csv
 from gradlab.errors import EditError, ScenarioError
-from gradlab.network import Network
+from gradlab.network import Network, Pass
 from gradlab.npz_file import load_npz, save_npz
 from gradlab.scenario import load, save
 from gradlab.session import Session
@@ -66,8 +66,8 @@ def shape_text(shape: tuple[int, ...]) -> str:
 class LoadScenario(ReplaceNetwork):
     """Swap in a whole scenario and the file it came from (None for a preset), so undo puts both back."""
 
-    def __init__(self, files: FileActions, net: Network, path: Path | None, text: str):
-        super().__init__(files.sheet, net, text)
+    def __init__(self, files: FileActions, net: Network, path: Path | None, text: str, p: Pass | None = None):
+        super().__init__(files.sheet, net, text, p)
         self.files, self.new_path, self.old_path = files, path, files.path
 
     def redo(self) -> None:
@@ -157,16 +157,20 @@ class FileActions(QObject):
     # -- loading and saving ------------------------------------------------------------------
 
     def load_network(self, net: Network, path: Path | None, text: str) -> bool:
-        """Replace the scenario (one undo step) after the unsaved-changes question; False if the user cancels."""
+        """Replace the scenario (one undo step) after the unsaved-changes question; False if the user cancels.
+
+        All or nothing: the network is checked and run first (``Sheet.prepare``), and one that cannot run
+        raises ``EditError`` with the sheet, the views and the undo history exactly as they were."""
+        p = self.sheet.prepare(net)
         if not self.keep_or_discard():
             return False
-        self.stack.push(LoadScenario(self, net, path, text))
+        self.stack.push(LoadScenario(self, net, path, text, p))
         self.stack.setClean()
         return True
 
     def restore(self, net: Network, path: Path | None) -> None:
         """Bring back recovered work: one undo step, unsaved until the user saves it."""
-        self.stack.push(LoadScenario(self, net, path, "restore unsaved work"))
+        self.stack.push(LoadScenario(self, net, path, "restore unsaved work", self.sheet.prepare(net)))
         self.stack.resetClean()  # no state on the stack matches a file now, not even the first
         self.update_title()
 
@@ -175,10 +179,11 @@ class FileActions(QObject):
         path = Path(path)
         try:
             net = read_scenario(path)
-        except ScenarioError as e:
+            loaded = self.load_network(net, path.absolute(), f"open {path.name}")
+        except (ScenarioError, EditError) as e:
             self.message.emit(f"Could not open it: {e}.")
             return False
-        if not self.load_network(net, path.absolute(), f"open {path.name}"):
+        if not loaded:
             self.message.emit(f"Kept the current work; {path.name} was not opened.")
             return False
         self._remember(path)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QDialog, QInputDialog, QMenu, QWidget
 
 from gradlab import reshape
 from gradlab.code_export import numpy_script, torch_script
+from gradlab.errors import EditError
 from gradlab.layers import Linear
 from gradlab.losses import LOSSES
 from gradlab.network import Network
@@ -209,7 +210,11 @@ class NetworkActions(QObject):
             self._select(*selected)
 
     def _replace(self, net: Network, text: str) -> None:
-        self.editor.replace(net, text)
+        try:
+            self.editor.replace(net, text)
+        except EditError as e:  # too large to run, or a value that overflows: nothing changed
+            self.message.emit(_sentence(str(e)))
+            return
         self.message.emit(_sentence(text))
 
     def set_loss(self, loss: str) -> None:
@@ -238,7 +243,12 @@ class NetworkActions(QObject):
         finally:
             dialog.deleteLater()
         # a new scenario, as File ▸ Open: one undo step that forgets the file, after the unsaved-work question
-        if self.load(net, None, f"new network: {net.title}"):
+        try:
+            loaded = self.load(net, None, f"new network: {net.title}")
+        except EditError as e:
+            self.message.emit(_sentence(str(e)))
+            return
+        if loaded:
             self.message.emit(f"New network: {net.title}.")
         else:
             self.message.emit("Kept the current work; the new network was not made.")

@@ -28,12 +28,6 @@ def typed_edit(window, qtbot) -> None:
     assert model.setData(model.index(0, 1), "0.25")
 
 
-def two_typed_edits(window, qtbot) -> None:  # consecutive edits of one cell are one step
-    model = grid(window, "w1").model()
-    assert model.setData(model.index(0, 1), "0.25")
-    assert model.setData(model.index(0, 1), "-3")
-
-
 def nudges(window, qtbot) -> None:
     window.inspect("w1", (2, 0))
     for _ in range(3):
@@ -60,7 +54,6 @@ def randomise(window, qtbot) -> None:
 
 CHANGES = [
     (typed_edit, "set w1[0,1] to 0.25"),
-    (two_typed_edits, "set w1[0,1] to -3"),
     (nudges, "3 nudges of w1[2,0]"),
     (paste, "paste into x[3,1:3]"),
     (delete, "set b1[1:3] to 0"),
@@ -86,6 +79,25 @@ def test_undo_and_redo_restore_the_exact_network(window, qtbot, change, step):
     window.undo_stack.redo()
     assert_same(window.sheet.net, after)
     assert window.sheet.p.loss == run(after).loss
+
+
+def test_each_typed_edit_is_its_own_step_even_in_one_cell(window):
+    model = grid(window, "w1").model()
+    original = float(window.sheet.net.tensor("w1")[0, 1])
+    assert model.setData(model.index(0, 1), "0.25")
+    assert model.setData(model.index(0, 1), "-3")
+    assert window.undo_stack.count() == 2
+    window.undo_stack.undo()
+    assert float(window.sheet.net.tensor("w1")[0, 1]) == 0.25
+    window.undo_stack.undo()
+    assert float(window.sheet.net.tensor("w1")[0, 1]) == original
+
+
+def test_typing_the_value_a_cell_already_has_adds_no_step(window):
+    model = grid(window, "w1").model()
+    current = repr(float(window.sheet.net.tensor("w1")[0, 1]))
+    model.setData(model.index(0, 1), current)
+    assert window.undo_stack.count() == 0
 
 
 def test_nudges_of_one_cell_merge_and_undo_to_the_original_bits(window):
