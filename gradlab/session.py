@@ -34,6 +34,7 @@ from gradlab.network import Network, Step, backward_steps, update_steps
 from gradlab.sheet import Change, Sheet
 from gradlab.text import cell_name
 from gradlab.train import explain_update, learning_rate
+from gradlab.verdict import Verdict, judge
 from gradlab.watch import (
     LOSS,
     Watched,
@@ -430,6 +431,10 @@ class Session:
     def agrees(self, n: Nudge) -> bool:
         return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
 
+    def verdicts(self, n: Nudge) -> dict[str, Verdict]:
+        """The verdict on each quotient of the nudge ``n``: forward, backward and central (``gradlab.verdict``)."""
+        return judge(n)
+
     def record_nudge(self, before: Nudge, eps: float) -> None:
         """Keep what an applied nudge did, as the learner's spreadsheet recorded it (``docs/lesson.md``)."""
         self.last_nudge = NudgeRecord(before, eps, float(self.sheet.p.loss))
@@ -445,7 +450,7 @@ class Derived:
     @cached_property
     def influence(self) -> dict[str, Influence]:
         s = self._session
-        return influence(s.sheet.net, *s.inspected, s.sheet.p) if s.inspected else {}
+        return influence(s.sheet.net, *s.inspected, s.sheet.p, eps=s.eps) if s.inspected else {}
 
     @cached_property
     def explanation(self) -> Explanation | None:

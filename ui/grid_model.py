@@ -27,6 +27,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from gradlab.describe import describe
 from gradlab.errors import EditError
+from gradlab.influence import blocked_reason
 from gradlab.session import Session
 from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
@@ -35,9 +36,9 @@ from ui.cell_look import BLACK, TINT_LEVELS, format_value, full_precision, ink_f
 from ui.signals import follow
 from ui.watch_controls import WATCHED_COLOUR, watched_state
 
-INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | None
+INFLUENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # "source" | "influenced" | "blocked" | "kink" | None
 MARK_ROLE = Qt.ItemDataRole.UserRole + 2  # the same, or "watched": what the cell delegate draws a cue for
-STATES = (None, "source", "influenced", "blocked", "watched")  # indices of the mark arrays; the last is not influence
+STATES = (None, "source", "influenced", "blocked", "kink", "watched")  # indices of the mark arrays; the last is not influence
 Role = Qt.ItemDataRole
 ANSWERED = frozenset(int(r) for r in (Role.DisplayRole, Role.EditRole, Role.ToolTipRole, Role.BackgroundRole,
                                        Role.TextAlignmentRole, Role.FontRole, Role.ForegroundRole,
@@ -45,13 +46,14 @@ ANSWERED = frozenset(int(r) for r in (Role.DisplayRole, Role.EditRole, Role.Tool
 INK_ON_COLOUR = BLACK  # dark text on the strong colours (yellow, green, purple), in the dark theme too
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 MAX_RUNS = 64  # a change scattered over more runs of cells than this is sent as one rectangle
-STRONG = {  # the marks drawn in an opaque colour, each with black ink
+STRONG = {  # the marks drawn in an opaque colour, each with the ink that reads best on it
     "source": QColor(palette.SOURCE),
     "influenced": QColor(palette.INFLUENCED),
+    "kink": QColor(palette.ORANGE),
     "watched": QColor(WATCHED_COLOUR),
 }
 HATCH = QBrush(QColor(palette.BLOCKED), Qt.BrushStyle.BDiagPattern)
-FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "answers", "graded"})
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "step", "answers", "graded", "eps"})
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -93,14 +95,15 @@ class TensorModel(QAbstractTableModel):
     def cell_font(self, font: QFont) -> None:
         self._cell_font = QFont(font)
         self._fonts = {}
-        for state in ("source", "influenced", "blocked", "watched"):
+        for state in ("source", "influenced", "blocked", "kink", "watched"):
             # Marks are never told by colour alone: the cells the inspected cell moves are underlined, the
-            # cells it cannot move italic (and hatched), the inspected cell bold and underlined, the watched
-            # cell bold and overlined (and outlined by the delegate).
+            # cells it cannot move italic (and hatched), the cells behind a ReLU at its kink italic and
+            # underlined, the inspected cell bold and underlined, the watched cell bold and overlined (and
+            # outlined by the delegate).
             variant = QFont(font)
             variant.setBold(state in ("source", "watched"))
-            variant.setItalic(state == "blocked")
-            variant.setUnderline(state in ("source", "influenced"))
+            variant.setItalic(state in ("blocked", "kink"))
+            variant.setUnderline(state in ("source", "influenced", "kink"))
             variant.setOverline(state == "watched")
             self._fonts[state] = variant
 
@@ -133,6 +136,7 @@ class TensorModel(QAbstractTableModel):
                     self._downstream = True
                     marks[found.moved] = STATES.index("influenced")
                     marks[found.blocked] = STATES.index("blocked")
+                    marks[found.at_kink] = STATES.index("kink")
                 if inspected[0] == self.base:
                     marks[inspected[1]] = STATES.index("source")
         watched = None if self.is_grad else watched_state(self.session, self.base)
@@ -188,6 +192,8 @@ class TensorModel(QAbstractTableModel):
     def _on_change(self, change: Change) -> None:
         if self.gone or change.kind not in FOLLOWED:
             return
+        if change.kind == "eps" and (self.is_grad or self.session.inspected is None):
+            return  # ε moves only which cells sit at a kink of the inspected cell
         if change.kind == "network":
             self.beginResetModel()
             self._texts.clear()
@@ -277,11 +283,16 @@ class TensorModel(QAbstractTableModel):
         text = f"{cell_name(self.name, self.cell(index))} = {full_precision(v)}"
         if state == "blocked":
             text += f"\n{self.blocked_reason(self.cell(index))}"
+        elif state == "kink":
+            text += "\nbehind a ReLU whose input a nudge of ±ε carries across 0: it moves one way and not the other"
         return text
 
     def blocked_reason(self, cell: tuple[int, ...]) -> str:
-        """Why the inspected cell reaches this cell and cannot move it."""
-        return "reached by the inspected cell, but a derivative on the way is 0, so it cannot move it"
+        """Where and why the inspected cell reaches this cell and cannot move it ("blocked at l2[0,1]: relu input
+        −0.3 < 0")."""
+        found = self.session.derived.influence.get(self.base)
+        said = blocked_reason(found, cell) if found is not None else None
+        return said or "reached by the inspected cell, but a derivative on the way is 0, so it cannot move it"
 
     def accessible_text(self, index: AnyIndex) -> str:
         """The cell read out: "w1 row 2 column 0, value −0.31, gradient 0.12, moved by the inspected cell"."""
@@ -292,7 +303,8 @@ class TensorModel(QAbstractTableModel):
             said.append(f"gradient {format_value(self.sheet.p.grads[self.base][cell])}")
         state = self._state(index.row(), index.column())
         said += {"source": ["inspected"], "influenced": ["moved by the inspected cell"],
-                 "blocked": ["reached by the inspected cell but not moved"], "watched": ["watched"]}.get(state or "", [])
+                 "blocked": ["reached by the inspected cell but not moved"], "kink": ["at a kink of the inspected cell"],
+                 "watched": ["watched"]}.get(state or "", [])
         return ", ".join(said)
 
     def text_for_editing(self, index: AnyIndex) -> str:
@@ -328,8 +340,10 @@ class TensorModel(QAbstractTableModel):
                 raise EditError(f"{value!r} is not a number")
             self._edit(self.base, cell, number)
         except EditError as e:
-            old = self._a[cell]
-            self.message.emit(f"{e}: {cell_name(self.base, cell)} keeps {full_precision(old)}.")
+            sentence = str(e)
+            if " keeps " not in sentence:  # the overflow check says it itself, naming the value in the grid's dtype
+                sentence += f": {cell_name(self.base, cell)} keeps {full_precision(self._a[cell])}"
+            self.message.emit(f"{sentence}.")
             return False
         return True
 

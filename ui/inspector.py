@@ -10,6 +10,7 @@ out.  ε is the session's: the spin box and the slider show it and set it.  The
 
 from __future__ import annotations
 
+import html
 import math
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -31,7 +32,9 @@ from gradlab.finite_diff import Nudge
 from gradlab.session import EPS_MAX, EPS_MIN, Session
 from gradlab.sheet import Change
 from gradlab.text import cell_name
+from gradlab.verdict import Verdict
 from ui import palette
+from ui.cell_look import badge
 from ui.commands import Editor
 from ui.signals import follow, signals_blocked
 from ui.watch_controls import KEYS as WATCHED_KEYS
@@ -70,6 +73,22 @@ class ScientificSpinBox(QDoubleSpinBox):
 
 def _number(v: float) -> str:
     return "—" if not math.isfinite(v) else f"{v:.10g}".replace("-", "−")
+
+
+MARKS = {  # each verdict's symbol and colour: the symbol is never the colour alone
+    "agree": ("✓", palette.AGREE),
+    "disagree": ("✗", palette.DISAGREE),
+    "unresolved": ("?", palette.ORANGE),
+    "kink": ("⚠", palette.ORANGE),
+}
+
+
+def _marked(v: Verdict, scheme: str | None = None) -> str:
+    """A verdict as rich text: its symbol on a badge of the verdict's colour (black ink: readable in both themes),
+    then its sentence in the theme's own ink."""
+    symbol, colour = MARKS[v.outcome]
+    which = f"{scheme}: " if scheme else ""
+    return f"{badge(symbol, colour)} {which}{html.escape(v.reason)}"
 
 
 class Inspector(QWidget):
@@ -131,14 +150,23 @@ class Inspector(QWidget):
             ("loss-after", "L(θ+ε)", "the loss if the cell were nudged by +ε"),
             ("delta-loss", "ΔL", "L(θ+ε) − L(θ)"),
             ("fd-quotient", "ΔL / Δε", "forward difference: (L(θ+ε) − L(θ)) / step"),
+            ("fd-verdict", "", "what this quotient can say about the gradient at this ε"),
             ("central-quotient", "central", "(L(θ+ε) − L(θ−ε)) / (2·step): more accurate"),
+            ("central-verdict", "", "what the central quotient can say about the gradient at this ε"),
             ("analytic-gradient", "backward pass", "the gradient from the backward formulas (the .g of this cell)"),
             ("abs-error", "|error|", "|central − backward|, and relative to the larger of the two"),
         ]
+        self.captions: dict[str, QLabel] = {}
         for name, label, tip in rows:
             caption = QLabel(label)
             caption.setToolTip(tip)
-            form.addRow(caption, self._field(name))
+            self.captions[name] = caption
+            field = self._field(name)
+            field.setToolTip(tip)
+            if name.endswith("verdict"):
+                field.setWordWrap(True)
+                field.setAccessibleName(tip)
+            form.addRow(caption, field)
         layout.addLayout(form)
         self.verdict = QLabel(objectName="verdict")
         self.verdict.setWordWrap(True)
@@ -204,11 +232,16 @@ class Inspector(QWidget):
         name, index = self.session.inspected
         before = self.session.derived.nudge(abs(eps))
         try:
-            self.editor.nudge(name, index, eps)
+            changed = self.editor.nudge(name, index, eps)
         except EditError as e:
             self.message.emit(f"{e}.")
             return
+        if not changed:  # θ + ε rounds back to θ in this dtype: nothing to do, and nothing to undo
+            self.message.emit(f"Nothing nudged: {cell_name(name, index)} + {eps:.3g} rounds back to "
+                              f"{cell_name(name, index)} in {self.sheet.net.dtype.name}; try a larger ε.")
+            return
         self.session.record_nudge(before, eps)
+        self.refresh()  # the one-sided row follows the button pressed
         self.show_last_nudge()
         self.message.emit(f"Nudged {cell_name(name, index)} by {eps:+.3g}.")
 
@@ -234,29 +267,35 @@ class Inspector(QWidget):
 
     def show_nudge(self, n: Nudge) -> None:
         f = self.fields
+        record = self.session.last_nudge
+        backward = record is not None and record.eps < 0 and (record.before.tensor, record.before.index) == (n.tensor, n.index)
+        one_sided, shown = ("backward", n.backward) if backward else ("forward", n.forward)
+        self.captions["fd-quotient"].setText("ΔL / Δε (−ε)" if backward else "ΔL / Δε")
         f["cell-value"].setText(_number(n.value))
         f["step"].setText(_number(n.step_plus) + ("   (vanished!)" if n.step_plus == 0 else ""))
         f["loss-before"].setText(_number(n.loss))
         f["loss-after"].setText(_number(n.loss_plus))
         f["delta-loss"].setText(_number(n.delta_loss))
-        f["fd-quotient"].setText(_number(n.forward))
+        f["fd-quotient"].setText(_number(shown))
         f["central-quotient"].setText(_number(n.central))
         f["analytic-gradient"].setText(_number(n.analytic))
-        f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−"))
+        finite = math.isfinite(n.central)
+        f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−") if finite else "—")
         grad = f"{n.tensor}.g"
         if not self.session.computed(grad):  # stepping: the backward pass has not written this gradient yet
+            written = f"{grad} is written at step {self.session.written_at(grad)}"
             f["analytic-gradient"].setText(f"— (written at step {self.session.written_at(grad)})")
             f["abs-error"].setText("—")
-            self.verdict.setText(f"{grad} is written at step {self.session.written_at(grad)}: step on through "
-                                 "the backward pass to compare it with the nudge")
+            for row in ("fd-verdict", "central-verdict"):
+                f[row].setText("")
+            self.verdict.setText(f"{written}: step on through the backward pass to compare it with the nudge")
             return
-        if n.kink:
-            text, colour = "⚠ kink: a ReLU input crosses 0 within ±ε, so no difference quotient can match", palette.ORANGE
-        elif self.session.agrees(n):
-            text, colour = "✓ agree: the nudge measures what the backward formulas say", palette.AGREE
-        else:
-            text, colour = "✗ disagree: beyond tolerance for this ε (try another ε)", palette.DISAGREE
-        self.verdict.setText(f"<b style='color:{colour}'>{text}</b>")
+        verdicts = self.session.verdicts(n)
+        f["fd-verdict"].setText(_marked(verdicts[one_sided]))
+        f["central-verdict"].setText(_marked(verdicts["central"]))
+        headline = verdicts[self.session.scheme]
+        self.verdict.setText(f"<b>{_marked(headline, self.session.scheme)}</b>")
+        self.verdict.setAccessibleName(f"verdict: {headline.outcome}: {headline.reason}")
 
     def show_yours(self, n: Nudge) -> None:
         """The learner's own value of this cell's gradient, from their line in Your turn, against the nudge."""
@@ -268,10 +307,9 @@ class Inspector(QWidget):
         mine = float(yours[n.index])
         atol, rtol = self.session.tolerance()
         close = abs(mine - n.central) <= atol + rtol * abs(n.central)
-        mark, colour = ("✓ agrees with the nudge", palette.AGREE) if close else ("✗ not what the nudge measures",
-                                                                                   palette.DISAGREE)
-        self.yours.setText(f"your {cell_name(target, n.index)} = {_number(mine)}: "
-                           f"<b style='color:{colour}'>{mark}</b>")
+        symbol, colour, said = ("✓", palette.AGREE, "agrees with the nudge") if close else (
+            "✗", palette.DISAGREE, "is not what the nudge measures")
+        self.yours.setText(f"{badge(symbol, colour)} your {cell_name(target, n.index)} = {_number(mine)} {said}")
 
     def show_watched(self) -> None:
         """The rows for a watched cell (none while the loss is watched: the rows above are the loss's)."""

@@ -37,6 +37,7 @@ from gradlab.session import Session
 from gradlab.sheet import Change
 from ui import palette
 from ui.cell_editor import CellEditor
+from ui.cell_look import badge, muted
 from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
@@ -164,13 +165,19 @@ class TensorBox(QFrame):
             return
         shape = "×".join(map(str, model.sheet.array(model.name).shape))
         frozen = model.name in model.sheet.net.frozen
-        self._title_html = (f"<b>{model.name}</b> <span style='color:{palette.MUTED}'>{shape}</span>"
+        secondary = muted(self.palette().color(QPalette.ColorRole.WindowText), self.palette().color(QPalette.ColorRole.Window))
+        self._title_html = (f"<b>{model.name}</b> <span style='color:{secondary.name()}'>{shape}</span>"
                             + (" <i>frozen</i>" if frozen else ""))
         if self.freeze_button is not None:
             with signals_blocked(self.freeze_button):
                 self.freeze_button.setChecked(frozen)
         self.title.setToolTip(describe(model.sheet.net, model.name, model.sheet.p))
         self.set_mark(self.mark)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: the secondary ink follows
+            self.update_title()
 
     def set_mark(self, mark: str | None) -> None:
         """Outline the grid while stepping: ``"read"`` or ``"written"`` by the current step, or nothing.
@@ -179,7 +186,7 @@ class TensorBox(QFrame):
         colour = {"read": palette.READ, "written": palette.WRITTEN}.get(mark or "")
         self.update()
         suffix = {"read": " ◀ read", "written": " ✎ written"}.get(mark or "", "")
-        self.title.setText(self._title_html + (f" <b style='color:{colour}'>{suffix}</b>" if suffix else ""))
+        self.title.setText(self._title_html + (f" {badge(suffix.strip(), colour)}" if suffix else ""))
 
 
     def paintEvent(self, event) -> None:

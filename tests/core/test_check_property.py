@@ -107,15 +107,28 @@ def _broken_grads(net, mutate, monkeypatch) -> dict[str, np.ndarray]:
         return quiet_run(net).grads
 
 
-def _visible(net, mutate, monkeypatch) -> bool:
-    """Whether the mutation moves some gradient the correct check judged by far more than that check could miss."""
+def _on_a_kink(net) -> bool:
+    """Whether some ReLU's input sits exactly at 0: a nudge there is a kink, excused in the broken check too."""
+    p = quiet_run(net)
+    return any(layer.kinked and (p.values[names.inp] == 0).any()
+               for layer, names in net.named_layers() if not isinstance(layer, Linear))
+
+
+def _visible(net, mutate, monkeypatch) -> dict[str, np.ndarray]:
+    """The cells, per tensor, whose gradient the mutation moves by far more than the correct check could miss,
+    among those that check judged "agree" (none on a network with a ReLU input exactly at its kink, which
+    either check reports as a kink)."""
+    if _on_a_kink(net):
+        return {}
     honest, broken = check(net), _broken_grads(net, mutate, monkeypatch)
+    moved = {}
     for name, t in honest.tensors.items():
         a, wrong = t.judged, broken[name].reshape(-1)
         missable = a.tolerance + honest.rtol * np.abs(wrong) + SAFETY * (a.roundoff + a.truncation)
-        if ((t.outcome.reshape(-1) == "agree") & (np.abs(wrong - a.analytic) > 10 * missable)).any():
-            return True
-    return False
+        cells = (t.outcome.reshape(-1) == "agree") & (np.abs(wrong - a.analytic) > 10 * missable)
+        if cells.any():
+            moved[name] = cells
+    return moved
 
 
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
@@ -125,11 +138,16 @@ def _visible(net, mutate, monkeypatch) -> bool:
 def test_every_broken_formula_is_caught(mutation, data, monkeypatch):
     mutate, pinned = MUTATIONS[mutation]
     net = data.draw(networks(**pinned))
-    assume(_visible(net, mutate, monkeypatch))
+    moved = _visible(net, mutate, monkeypatch)
+    assume(moved)
     with monkeypatch.context() as m:
         mutate(m, net)
         result = check(net)
-    assert result.count("disagree") >= 1 and not result.ok, mutation
+    for name, cells in moved.items():  # a cell the break visibly moved is never passed as "agree" ...
+        assert not (result.tensors[name].outcome.reshape(-1)[cells] == "agree").any(), (mutation, name)
+    assert not result.ok, mutation  # ... and the check as a whole fails
+    # Mostly it says "disagree"; in float32 the broken gradient can be too small to resolve at any step short of
+    # a kink, and then the cell "can't be judged" instead, which leaves the check inconclusive, not passed.
 
 
 PLAIN = [preset("lesson"), *(random_network([3, 3, 3], batch=4, activation=a, seed=s, init="kaiming")

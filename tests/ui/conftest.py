@@ -2,6 +2,7 @@
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QMessageBox, QTableView
 
 from ui import MainWindow
@@ -50,6 +51,13 @@ def label(window, name: str) -> QLabel:
     found = window.findChild(QLabel, name)
     assert found is not None, f"no label named {name}"
     return found
+
+
+def shown(window, name: str) -> str:
+    """What a reader sees in the label ``name``: its rich text without tags or entities."""
+    document = QTextDocument()
+    document.setHtml(label(window, name).text())
+    return document.toPlainText().replace("\u00a0", " ")
 
 
 def number(text: str) -> float:
