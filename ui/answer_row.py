@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from gradlab.diagnosis import Target
@@ -23,6 +23,7 @@ from gradlab.expression_ops import describe
 from gradlab.grading import Grade
 from gradlab.session import MAX_ANSWER
 from ui import palette
+from ui.cell_look import ink_for
 
 MARKS = {"right": "✓", "wrong": "✗", "refused": "⚠", "waiting": "…", "missing": "○"}
 CHECKING = "⋯"  # the line was committed and is being graded
@@ -99,9 +100,9 @@ class AnswerRow:
         self.mark.setText(CHECKING if checking else MARKS[verdict])
         self.mark.setToolTip("being checked" if checking else verdict)
         colour = palette.MUTED if checking else MARK_COLOURS[verdict]
-        self.mark.setStyleSheet(f"color: {colour}; font-weight: bold")
+        self.mark.setStyleSheet(f"background: {colour}; color: {ink_for(QColor(colour)).name()}; font-weight: bold")
         self.message.setText("checking…" if checking or g is None else g.message)
-        self.message.setStyleSheet(f"color: {palette.MUTED}" if checking or verdict in ("missing", "waiting") else "")
+        self.message.setStyleSheet("font-style: italic" if checking or verdict in ("missing", "waiting") else "")
         caret = None if checking or g is None else g.caret
         self._show_caret(caret if g is not None and g.error is not None and g.error.offset is not None else None)
         self.edit.setStyleSheet("")
@@ -110,16 +111,16 @@ class AnswerRow:
         """The line as it is being typed: a red caret under a problem, or a hint to press Enter."""
         if problem is None:
             self.message.setText(TYPING_HINT)
-            self.message.setStyleSheet(f"color: {palette.MUTED}")
+            self.message.setStyleSheet("font-style: italic")
             self._show_caret(None)
             self.edit.setStyleSheet("")
             return
         self.message.setText(problem.message)
-        self.message.setStyleSheet(f"color: {palette.DISAGREE}")
+        self.message.setStyleSheet("font-weight: bold")  # a problem: in the theme's own ink, never a faint colour
         self._show_caret(problem.caret(text) if problem.offset is not None else None, palette.DISAGREE)
         self.edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {palette.DISAGREE}; }}")
 
     def _show_caret(self, caret: str | None, colour: str = "") -> None:
         self.caret.setText(caret or "")
-        self.caret.setStyleSheet(f"color: {colour}" if colour else "")
+        self.caret.setStyleSheet("font-weight: bold" if colour else "")
         self.caret.setVisible(bool(caret))

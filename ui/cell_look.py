@@ -92,3 +92,23 @@ def tint_level(v: np.ndarray, scale: float) -> np.ndarray:
 def tint_alpha(level: int) -> float:
     """The opacity of a tint level: faint values faint, the largest at half strength."""
     return 0.08 + 0.42 * level / TINT_LEVELS
+
+
+def mix(a: QColor, b: QColor, share: float) -> QColor:
+    """``share`` of ``a`` and the rest of ``b``."""
+    return QColor.fromRgbF(*(share * getattr(a, f"{c}F")() + (1 - share) * getattr(b, f"{c}F")()
+                             for c in ("red", "green", "blue")))
+
+
+def muted(text: QColor, base: QColor) -> QColor:
+    """Secondary text (a shape, a code comment): the ink toned toward the background, yet at least 7:1 on it."""
+    for share in (0.7, 0.8, 0.9, 1.0):
+        colour = mix(text, base, share)
+        if contrast(colour, base) >= 7:
+            return colour
+    return text
+
+
+def badge(symbol: str, colour: str) -> str:
+    """A symbol on a badge of ``colour`` in the ink that reads best on it, as rich text: the same in both themes."""
+    return f"<span style='background:{colour}; color:{ink_for(QColor(colour)).name()}'>&nbsp;{symbol}&nbsp;</span>"

@@ -45,7 +45,6 @@ from gradlab.expression_ops import describe
 from gradlab.grading import Grade, Grading, worst_cell
 from gradlab.session import MAX_ANSWER, Session
 from gradlab.sheet import Change
-from ui import palette
 from ui.answer_grid import AnswerGridModel, AnswerGridView
 from ui.answer_row import AnswerRow, named, text_label
 from ui.commands import Editor, SetAnswer, SetAnswers
@@ -119,7 +118,7 @@ class ExercisePanel(QWidget):
         hint = text_label("exercise-hint")
         hint.setText("Write the right side of each line in the lesson's notation, in any order; "
                      "Enter checks it against the true gradient, cell by cell.")
-        hint.setStyleSheet(f"color: {palette.MUTED}")
+        hint.setStyleSheet("font-style: italic")
         self.true_inputs = named(QCheckBox("Lines read the true gradients of earlier lines, not my own results"),
                                   "true-inputs")
         self.true_inputs.setToolTip("Off: a wrong out.g spoils every line after it, as in your notebook. "

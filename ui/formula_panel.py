@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from gradlab.explain import Explanation
@@ -24,6 +24,7 @@ from gradlab.network import Step
 from gradlab.session import Session
 from gradlab.sheet import Change
 from ui import palette
+from ui.cell_look import muted
 from ui.signals import follow
 
 TITLE = "Backward pass, as the lesson writes it"
@@ -39,7 +40,6 @@ def _tint(hex_code: str, strength: float) -> str:
 
 
 HIGHLIGHT = _tint(palette.SOURCE, 0.35)
-COMMENT = "#666666"
 
 
 def _escape(text: str) -> str:
@@ -138,11 +138,11 @@ class FormulaPanel(QWidget):
         for k, step in enumerate(steps):
             if k == backward:  # then gradient descent: each parameter steps against its gradient
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
-                rows.append(f'<tr><td></td><td style="color:{COMMENT}"># update, lr = {self._session.lr:g}</td></tr>')
+                rows.append(f'<tr><td></td><td style="color:{self._comment}"># update, lr = {self._session.lr:g}</td></tr>')
             elif k:
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
             if step.code != (step.call,):
-                rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(step.call)}</td></tr>')
+                rows.append(f'<tr><td></td><td style="color:{self._comment}"># {_escape(step.call)}</td></tr>')
             for line in step.code:
                 if stepping is not None:
                     lit = k == stepping
@@ -152,7 +152,7 @@ class FormulaPanel(QWidget):
             if k == stepping:
                 said = " · ".join(f"{verb} {', '.join(names)}" for verb, names in
                                   (("reads", step.reads), ("writes", step.writes)) if names)
-                rows.append(f'<tr><td></td><td style="color:{COMMENT}"># {_escape(said)}</td></tr>')
+                rows.append(f'<tr><td></td><td style="color:{self._comment}"># {_escape(said)}</td></tr>')
         return f'<table cellspacing="0" cellpadding="2" width="100%">{"".join(rows)}</table>'
 
     def _row(self, line: str, lit: bool) -> str:
@@ -165,9 +165,21 @@ class FormulaPanel(QWidget):
         return (f'<tr><td width="16" style="{lit_style}">{anchor}{MARKER}</td>'
                 f'<td style="{lit_style}; white-space:pre-wrap">{_escape(line)}</td></tr>')
 
+    @property
+    def _comment(self) -> str:
+        """Comments' ink: the text's, toned toward the background, and still 7:1 on it (``cell_look.muted``)."""
+        base = self._code.palette().color(QPalette.ColorRole.Base)
+        return muted(self._code.palette().color(QPalette.ColorRole.Text), base).name()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # a new theme: the comments' ink follows
+            self._code_html = ""
+            self.refresh()
+
     def _explaining(self, explanation: Explanation | None) -> str:
         if explanation is None:
             hint = self._session.derived.unwritten or HINT
-            return f'<p style="color:{COMMENT}">{_escape(hint)}</p>'
+            return f'<p style="color:{self._comment}">{_escape(hint)}</p>'
         note = f'<p><i>{_escape(explanation.note)}</i></p>' if explanation.note else ""
         return f"<p>{_escape(explanation.text)}</p>{note}"

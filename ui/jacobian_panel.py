@@ -255,7 +255,7 @@ class JacobianPanel(QWidget):
         self.heading = _label("jacobian-heading", rich=True)
         self.legend = _label("jacobian-legend")
         self.legend.setText(LEGEND)
-        self.legend.setStyleSheet(f"color: {palette.MUTED}")
+        self.legend.setStyleSheet("font-style: italic")
         content = QWidget()
         self._grids = QVBoxLayout(content)
         self._grids.setContentsMargins(0, 0, 0, 0)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from gradlab import reshape
+from gradlab.errors import EditError
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.session import Session
@@ -57,6 +58,7 @@ from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
+from ui.watch_controls import WATCHED_COLOUR
 
 
 def _scrolled(panel: QWidget, name: str) -> QScrollArea:
@@ -226,10 +228,15 @@ class MainWindow(QMainWindow):
         legend.setText(
             f"<span style='background:{palette.SOURCE}; color:black'>&nbsp;<b><u>0.3</u></b>&nbsp;</span> inspected "
             f"<span style='background:{palette.INFLUENCED}; color:black'>&nbsp;<u>0.7</u>&nbsp;</span> moves "
-            "<span style='background:#DDDDDD; color:black'>&nbsp;<i>0.0</i>&nbsp;</span> blocked")
-        legend.setToolTip("The inspected cell is yellow, bold and underlined. The cells it moves are green and "
-                          "underlined. The cells it reaches but cannot move, because a derivative on the way is 0 "
-                          "(a ReLU that is off, a saturated sigmoid), are hatched grey and italic.")
+            "<span style='background:#DDDDDD; color:black'>&nbsp;<i>0.0</i>&nbsp;</span> blocked "
+            f"<span style='background:{palette.ORANGE}; color:black'>&nbsp;<i><u>0.0</u></i>&nbsp;</span> kink "
+            f"<span style='background:{WATCHED_COLOUR}; color:black'>&nbsp;<b>0.4</b>&nbsp;</span> watched")
+        legend.setToolTip("Yellow, bold, underlined: the inspected cell. Green, underlined: a cell it moves. "
+                          "Grey hatching, italic: a cell it reaches but cannot move, because a derivative on the way "
+                          "is 0 (a ReLU that is off, a saturated sigmoid); its tooltip says where. Orange, italic, "
+                          "underlined: a cell behind a ReLU whose input ±ε carries across 0. Purple, bold, "
+                          "overlined and outlined: the watched value (Alt+click or right-click a computed cell).")
+        legend.setAccessibleName("legend: " + legend.toolTip())
         self.statusBar().addPermanentWidget(legend)
 
     def _connect(self) -> None:
@@ -310,7 +317,12 @@ class MainWindow(QMainWindow):
 
     def load_preset(self, name: str) -> bool:
         """Load a built-in network (one undo step); False when the user cancels to keep unsaved work."""
-        if not self.files.load_network(preset(name), None, f"load preset {name}"):
+        try:
+            loaded = self.files.load_network(preset(name), None, f"load preset {name}")
+        except EditError as e:
+            self.say(f"{e}.")
+            return False
+        if not loaded:
             self.say(f"Kept the current work; the {name} preset was not loaded.")
             self._sync_controls()
             return False
@@ -323,11 +335,18 @@ class MainWindow(QMainWindow):
 
     def set_reduction(self, reduction: str) -> None:
         if reduction != self.sheet.net.reduction:
-            self.editor.replace(reshape.set_reduction(self.sheet.net, reduction), f"reduce the loss by {reduction}")
+            self._replace(reshape.set_reduction(self.sheet.net, reduction), f"reduce the loss by {reduction}")
 
     def set_dtype(self, dtype: str) -> None:
         if dtype != self.sheet.net.dtype.name:
-            self.editor.replace(reshape.set_dtype(self.sheet.net, dtype), f"compute in {dtype}")
+            self._replace(reshape.set_dtype(self.sheet.net, dtype), f"compute in {dtype}")
+
+    def _replace(self, net: Network, text: str) -> None:
+        try:
+            self.editor.replace(net, text)
+        except EditError as e:  # float32 overflows where float64 did not: nothing changed
+            self.say(f"{e}.")
+            self._sync_controls()
 
     def inspect(self, name: str, index: tuple[int, ...]) -> None:
         """Inspect a cell of x, a w or a b (its grid selects it)."""

@@ -27,7 +27,7 @@ DISAGREE = VERMILLION  # they do not (with ✗)
 
 READ = BLUE  # stepping: a tensor the current step reads (dashed outline, "◀ read")
 WRITTEN = VERMILLION  # … and one it writes (solid outline, "✎ written")
-MUTED = "#888888"  # secondary text (shapes): readable on the light and the dark theme
+MUTED = "#888888"  # a badge for what is pending (waiting, missing); never ink: text uses cell_look.muted
 
 # chart series
 FORWARD = ORANGE
