@@ -183,10 +183,20 @@ class Session:
         """Make ``name[index]`` the inspected cell (a cell of ``x``, a ``w`` or a ``b``), or none."""
         cell = None if name is None else (name, tuple(int(i) for i in index))
         if cell is not None and not self.sheet.exists(*cell):
-            raise EditError(f"only a cell of x, a w or a b can be inspected, not {cell_name(*cell)}")
+            raise EditError(self._not_a_cell(*cell))
         if cell != self._inspected:
             self._explained = None  # the inspected cell's own gradient is explained again
             self._set("_inspected", cell, "inspected")
+
+    def _not_a_cell(self, name: str, index: tuple[int, ...]) -> str:
+        """Why ``name[index]`` cannot be inspected, in one sentence: the wrong tensor or an index outside it."""
+        if name not in self.sheet.net.inputs():
+            return f"only a cell of x, a w or a b can be inspected, not {cell_name(name, index)}"
+        shape = self.sheet.net.tensor(name).shape
+        size = "×".join(map(str, shape))
+        if len(index) != len(shape):
+            return f"{name} is {size}, so a cell of it takes {len(shape)} {'index' if len(shape) == 1 else 'indices'}, not {len(index)}"
+        return f"{name} is {size}, so {cell_name(name, index)} is out of range"
 
     def require_inspected(self) -> Cell:
         if self._inspected is None:

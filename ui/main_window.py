@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
             self.preset_box.setCurrentIndex(self.preset_box.findText(shown))
 
     def _on_change(self, change: Change) -> None:
+        if change.kind in ("values", "network"):  # a change went through: an earlier refusal no longer applies
+            self.status_message.clear()
         if change.kind == "network":
             self._sync_controls()
             self.fit_panels()

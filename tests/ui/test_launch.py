@@ -42,6 +42,8 @@ def test_slides_choose_size_step_cell_theme_and_zoom(tmp_path, theme):
     [
         (["--select", "q[1,2]"], "only a cell of x, a w or a b can be inspected"),
         (["--select", "w1 0 3"], "--select must look like w1[0,3]"),
+        (["--select", "w1[9,9]"], "w1 is 3×4, so w1[9,9] is out of range"),
+        (["--select", "b1[0,1]"], "b1 is 4, so a cell of it takes 1 index, not 2"),
         (["--step", "9"], "the stepper has 8 steps (4 of the backward pass, then 4 updates), so there is no step 9"),
         (["--size", "huge"], "--size must look like 1280x800"),
         (["--zoom", "40"], "--zoom must be between 0.6 and 4"),

@@ -66,6 +66,17 @@ def test_bad_text_leaves_the_cell_and_says_why(window, text):
     assert window.undo_stack.count() == 0
 
 
+def test_a_refusal_clears_from_the_status_bar_at_the_next_change_that_goes_through(window):
+    model = grid(window, "w1").model()
+    assert not model.setData(cell(window, "w1", 1, 1), "nan", EDIT)
+    assert "keeps" in label(window, "status-message").text()
+    assert model.setData(cell(window, "w1", 1, 1), "0.75", EDIT)
+    assert label(window, "status-message").text() == ""
+    assert not model.setData(cell(window, "w1", 1, 1), "abc", EDIT)
+    window.undo_stack.undo()  # undo is a change too
+    assert label(window, "status-message").text() == ""
+
+
 def test_computed_grids_are_read_only(window):
     for name in ("l1", "out", "w1.g"):
         model = grid(window, name).model()
