@@ -29,7 +29,7 @@ from gradlab.cost import MAX_INPUTS, MAX_LAYERS
 from gradlab.errors import ScenarioError
 from gradlab.network import Network
 from gradlab.reading import open_regular, printable, shown, size_text
-from gradlab.scenario import VERSION, from_dict
+from gradlab.scenario import VERSION, Scenario, answers_from_dict, frozen_field, scenario_from_dict
 
 MAX_NPZ_BYTES = 64 * 2**20  # the archive itself; its arrays unpacked are held to MAX_UNPACKED
 MAX_META_BYTES = 2**20 * 4  # the meta array: a JSON text of up to a million characters (4 bytes each)
@@ -40,12 +40,15 @@ _END = b"PK\x05\x06"  # the zip's end-of-directory record (APPNOTE 4.3.16), and 
 _END64_LOCATOR, _END64 = b"PK\x06\x07", b"PK\x06\x06"
 
 
-def save_npz(net: Network, path: str | os.PathLike) -> None:
-    """The whole scenario as .npz: arrays ``x``, ``y``, ``w1``, ``b1``, … and ``meta``, a JSON string."""
+def save_npz(net: Network, path: str | os.PathLike, answers: dict[str, str] | None = None) -> None:
+    """The whole scenario as .npz: arrays ``x``, ``y``, ``w1``, ``b1``, … and ``meta``, a JSON string with
+    everything else (the layers, the loss, which parameters are frozen, the learner's answers)."""
     path = Path(path)
     layers = [layer.spec() for layer in net.layers]
     meta = {"gradlab": VERSION, "title": net.title, "notes": net.notes, "layers": layers,
-            "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name}
+            "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name, **frozen_field(net)}
+    if answers:
+        meta["answers"] = answers_from_dict({"answers": answers})
     arrays: dict[str, Any] = {"x": net.x, "y": net.y, **net.parameters(), "meta": np.array(json.dumps(meta))}
     if (unpacked := sum(a.nbytes for a in arrays.values())) > MAX_UNPACKED:
         raise ScenarioError(f"this scenario would unpack to {size_text(unpacked)}, more than the "
@@ -161,7 +164,7 @@ def _ordinal(k: int) -> str:
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
-def _scenario(arrays: dict[str, np.ndarray]) -> Network:
+def _scenario(arrays: dict[str, np.ndarray]) -> Scenario:
     data = _meta(arrays)
     data["x"] = _take(arrays, "x", (2,), "every scenario")
     data["y"] = _take(arrays, "y", (1, 2), "every scenario")
@@ -177,11 +180,16 @@ def _scenario(arrays: dict[str, np.ndarray]) -> Network:
         data["layers"] = specs
     if arrays and isinstance(data.get("layers"), list) and len(data["layers"]) <= MAX_LAYERS:
         raise ScenarioError(f"it holds an array {printable(sorted(arrays)[0])} that no layer uses")
-    return from_dict(data)
+    return scenario_from_dict(data)
 
 
 def load_npz(path: str | os.PathLike) -> Network:
-    """Read a scenario saved by ``save_npz``; every failure is one ``ScenarioError`` sentence."""
+    """Read the network of a scenario saved by ``save_npz``; every failure is one ``ScenarioError`` sentence."""
+    return load_npz_scenario(path).net
+
+
+def load_npz_scenario(path: str | os.PathLike) -> Scenario:
+    """Read a scenario saved by ``save_npz``, answers and all; every failure is one ``ScenarioError`` sentence."""
     path = Path(path)
     f, size = open_regular(path, MAX_NPZ_BYTES, ".npz scenarios")
     try:

@@ -32,7 +32,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -315,19 +315,37 @@ def _targets(value: Any, loss: str, batch: int, n_out: int) -> np.ndarray:
     return _matrix(value, "y", n_out)
 
 
+class Scenario(NamedTuple):
+    """What a scenario file holds: the network, and the learner's own backward lines (``{}`` when none)."""
+
+    net: Network
+    answers: dict[str, str]
+
+
+def scenario_from_dict(data: Any) -> Scenario:
+    """The network and the answers of a parsed scenario, both checked before either is used."""
+    return Scenario(from_dict(data), answers_from_dict(data))
+
+
 def loads(text: str | bytes) -> Network:
     """A network from the text of a scenario file; ``ScenarioError`` with one sentence if it is wrong."""
     return from_dict(strict_json.loads(text, "the file"))
 
 
-def load(path: str | os.PathLike) -> Network:
-    """Read a scenario file; every failure is a ``ScenarioError`` with one sentence that names the file."""
+def load_scenario(path: str | os.PathLike) -> Scenario:
+    """Read a scenario file, answers and all; every failure is a ``ScenarioError`` with one sentence that
+    names the file."""
     path = Path(path)
     data = read_bytes(path, MAX_JSON_BYTES, "scenarios")
     try:
-        return loads(data)
+        return scenario_from_dict(strict_json.loads(data, "the file"))
     except ScenarioError as e:
         raise ScenarioError(f"{shown(path.name)}: {e}") from None
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read a scenario file's network; every failure is a ``ScenarioError`` with one sentence that names the file."""
+    return load_scenario(path).net
 
 
 def _numbers(a: np.ndarray) -> list:
@@ -393,14 +411,14 @@ def to_dict(net: Network, answers: dict[str, str] | None = None) -> dict:
         "gradlab": VERSION, "title": net.title, "notes": net.notes,
         "x": _numbers(net.x), "y": _numbers(y), "layers": layers,
         "loss": net.loss, "reduction": net.reduction, "dtype": net.dtype.name,
-        **_frozen_field(net),
+        **frozen_field(net),
     }
     if answers:
         data["answers"] = answers_from_dict({"answers": answers})
     return data
 
 
-def _frozen_field(net: Network) -> dict[str, list[str]]:
+def frozen_field(net: Network) -> dict[str, list[str]]:
     """``{"frozen": [...]}`` in layer order, or nothing when no parameter is frozen (as older files have it)."""
     frozen = [name for name in net.parameters() if name in net.frozen]
     return {"frozen": frozen} if frozen else {}

@@ -20,8 +20,8 @@ from shiboken6 import isValid
 from gradlab.csv_file import read_csv, write_csv
 from gradlab.errors import EditError, ScenarioError
 from gradlab.network import Network, Pass
-from gradlab.npz_file import load_npz, save_npz
-from gradlab.scenario import load, save
+from gradlab.npz_file import load_npz_scenario, save_npz
+from gradlab.scenario import Scenario, load_scenario, save
 from gradlab.session import Session
 from ui.commands import Editor, ReplaceNetwork
 from ui.preferences import Preferences
@@ -34,18 +34,19 @@ SCENARIO_SUFFIXES = (".json", ".npz")
 Button = QMessageBox.StandardButton
 
 
-def read_scenario(path: Path) -> Network:
+def read_scenario(path: Path) -> Scenario:
     """A .npz archive or a JSON scenario, by the file's suffix; ``ScenarioError`` says what is wrong."""
-    return load_npz(path) if path.suffix.lower() == ".npz" else load(path)
+    return load_npz_scenario(path) if path.suffix.lower() == ".npz" else load_scenario(path)
 
 
-def write_scenario(net: Network, path: Path) -> None:
-    """Written atomically, as .npz or JSON by the suffix; ``ScenarioError`` says why it could not be."""
+def write_scenario(net: Network, path: Path, answers: dict[str, str] | None = None) -> None:
+    """Written atomically, as .npz or JSON by the suffix, with the learner's ``answers``; ``ScenarioError``
+    says why it could not be."""
     if path.suffix.lower() == ".npz":
-        save_npz(net, path)  # raises ScenarioError itself
+        save_npz(net, path, answers)  # raises ScenarioError itself
         return
     try:
-        save(net, path)
+        save(net, path, answers)
     except OSError as e:
         raise ScenarioError(f"{path} cannot be written: {e.strerror or e}") from None
 
@@ -64,18 +65,23 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 class LoadScenario(ReplaceNetwork):
-    """Swap in a whole scenario and the file it came from (None for a preset), so undo puts both back."""
+    """Swap in a whole scenario, the learner's answers it holds (none for a preset) and the file it came from
+    (None for a preset), so undo puts all three back."""
 
-    def __init__(self, files: FileActions, net: Network, path: Path | None, text: str, p: Pass | None = None):
+    def __init__(self, files: FileActions, net: Network, path: Path | None, text: str, p: Pass | None = None,
+                 answers: dict[str, str] | None = None):
         super().__init__(files.sheet, net, text, p)
         self.files, self.new_path, self.old_path = files, path, files.path
+        self.new_answers, self.old_answers = dict(answers or {}), files.session.answers
 
     def redo(self) -> None:
         super().redo()
+        self.files.session.set_answers(self.new_answers)
         self.files.set_path(self.new_path)
 
     def undo(self) -> None:
         super().undo()
+        self.files.session.set_answers(self.old_answers)
         self.files.set_path(self.old_path)
 
 
@@ -109,7 +115,7 @@ class FileActions(QObject):
         self.export_npz_action = self._action("Export scenario as .n&pz…", self.export_npz_dialog)
         self.rebuild_recent_menu()
         self.stack.cleanChanged.connect(self.update_title)
-        self.autosave = Autosave(self.sheet, self.stack, lambda: self.path, parent=self)
+        self.autosave = Autosave(self.sheet, self.stack, lambda: self.path, lambda: self.session.answers, parent=self)
         self.autosave.write_failed.connect(self.message)
 
     def fill_menu(self, menu: QMenu) -> None:
@@ -156,21 +162,22 @@ class FileActions(QObject):
 
     # -- loading and saving ------------------------------------------------------------------
 
-    def load_network(self, net: Network, path: Path | None, text: str) -> bool:
-        """Replace the scenario (one undo step) after the unsaved-changes question; False if the user cancels.
+    def load_network(self, net: Network, path: Path | None, text: str, answers: dict[str, str] | None = None) -> bool:
+        """Replace the scenario and the learner's answers (one undo step) after the unsaved-changes question;
+        False if the user cancels.
 
         All or nothing: the network is checked and run first (``Sheet.prepare``), and one that cannot run
         raises ``EditError`` with the sheet, the views and the undo history exactly as they were."""
         p = self.sheet.prepare(net)
         if not self.keep_or_discard():
             return False
-        self.stack.push(LoadScenario(self, net, path, text, p))
+        self.stack.push(LoadScenario(self, net, path, text, p, answers))
         self.stack.setClean()
         return True
 
-    def restore(self, net: Network, path: Path | None) -> None:
-        """Bring back recovered work: one undo step, unsaved until the user saves it."""
-        self.stack.push(LoadScenario(self, net, path, "restore unsaved work", self.sheet.prepare(net)))
+    def restore(self, net: Network, path: Path | None, answers: dict[str, str] | None = None) -> None:
+        """Bring back recovered work, answers and all: one undo step, unsaved until the user saves it."""
+        self.stack.push(LoadScenario(self, net, path, "restore unsaved work", self.sheet.prepare(net), answers))
         self.stack.resetClean()  # no state on the stack matches a file now, not even the first
         self.update_title()
 
@@ -178,8 +185,8 @@ class FileActions(QObject):
         """Open a scenario (.json or .npz); a file that cannot be read changes nothing and says why."""
         path = Path(path)
         try:
-            net = read_scenario(path)
-            loaded = self.load_network(net, path.absolute(), f"open {path.name}")
+            net, answers = read_scenario(path)
+            loaded = self.load_network(net, path.absolute(), f"open {path.name}", answers)
         except (ScenarioError, EditError) as e:
             self.message.emit(f"Could not open it: {e}.")
             return False
@@ -219,7 +226,7 @@ class FileActions(QObject):
     def save_file(self, path: str | Path) -> bool:
         path = Path(path).absolute()
         try:
-            write_scenario(self.sheet.net, path)
+            write_scenario(self.sheet.net, path, self.session.answers)
         except ScenarioError as e:
             self.message.emit(f"Could not save: {e}.")
             return False
@@ -236,7 +243,7 @@ class FileActions(QObject):
     def export_npz(self, path: str | Path) -> bool:
         """Write the scenario as .npz; the open file and the unsaved-changes mark stay as they are."""
         try:
-            save_npz(self.sheet.net, path)
+            save_npz(self.sheet.net, path, self.session.answers)
         except ScenarioError as e:
             self.message.emit(f"Could not export: {e}.")
             return False

@@ -93,7 +93,6 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
 
     from gradlab.presets import preset
     from ui.main_window import MainWindow
-    from ui.recovery import offer_recovery
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GradLab")
@@ -104,8 +103,8 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
     window = MainWindow(preset(args.preset) if args.preset else None)
-    if not args.screenshot:
-        offer_recovery(window.files)  # work a crash left behind comes back first; opening FILE then asks about it
+    if not args.screenshot:  # work crashes left behind comes back first; opening FILE then asks about it
+        windows = recover(window)  # noqa: F841  held while the app runs: a window with no reference is collected
     if args.file and not window.open_file(args.file) and args.screenshot:
         print(f"gradlab: {window.status_message.text()}", file=sys.stderr)
         return 2
@@ -116,6 +115,23 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
             window.close()  # it writes its preferences into the scratch folder, which is then removed
     window.show()
     return app.exec()
+
+
+def recover(window) -> list:
+    """Offer the work every crashed GradLab left behind: the first restored copy goes into ``window``, each
+    further one into a new window of its own.  Returns every window, ``window`` first."""
+    from ui.main_window import MainWindow
+    from ui.recovery import offer_recovery
+
+    windows = [window]
+
+    def another_window():
+        windows.append(MainWindow())
+        windows[-1].show()
+        return windows[-1].files
+
+    offer_recovery(window.files, another_window)
+    return windows
 
 
 def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tuple[int, ...]] | None,

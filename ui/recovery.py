@@ -1,6 +1,7 @@
 """Crash safety: unsaved work is copied to a recovery file a few seconds after each change.
 
-    {"gradlab-recovery": 1, "file": "/path/it/came/from.json" or null, "scenario": {…a scenario, version 1…}}
+    {"gradlab-recovery": 1, "file": "/path/it/came/from.json" or null,
+     "scenario": {…a scenario, version 1, with the learner's answers…}}
 
 Each window has a recovery file of its own, ``recovery-<pid>-<token>-<n>.json``:
 the process's id, a token drawn when the process first needs one (so a later
@@ -43,7 +44,7 @@ from gradlab.atomic import write_text_atomically
 from gradlab.errors import ScenarioError
 from gradlab.network import Network
 from gradlab.reading import read_bytes
-from gradlab.scenario import MAX_JSON_BYTES, from_dict, to_dict
+from gradlab.scenario import MAX_JSON_BYTES, scenario_from_dict, to_dict
 from gradlab.sheet import Sheet
 
 try:
@@ -168,12 +169,13 @@ def _forget_dead_locks(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def write_recovery(path: Path, net: Network, original: Path | None) -> None:
+def write_recovery(path: Path, net: Network, original: Path | None, answers: dict[str, str] | None = None) -> None:
     """Write the recovery file atomically: a temporary file beside it, renamed over it once whole.
 
     The process's lock in that folder is taken first, so no other GradLab ever offers the file
     while this one runs."""
-    text = json.dumps({"gradlab-recovery": FORMAT, "file": str(original) if original else None, "scenario": to_dict(net)})
+    scenario = to_dict(net, answers)
+    text = json.dumps({"gradlab-recovery": FORMAT, "file": str(original) if original else None, "scenario": scenario})
     hold_lock(path.parent)
     write_text_atomically(path, text)
 
@@ -187,8 +189,9 @@ def remove_recovery(path: Path) -> str | None:
     return None
 
 
-def read_recovery(path: Path) -> tuple[Network, Path | None]:
-    """The network and the file it came from, or ``ScenarioError`` with one sentence saying what is wrong."""
+def read_recovery(path: Path) -> tuple[Network, Path | None, dict[str, str]]:
+    """The network, the file it came from and the learner's answers, or ``ScenarioError`` with one sentence
+    saying what is wrong."""
     data = strict_json.loads(read_bytes(path, MAX_JSON_BYTES + 2**16, "recovery files"))  # "it is not valid JSON: …"
     version = data.get("gradlab-recovery") if isinstance(data, dict) else None
     if type(version) is not int or version != FORMAT:
@@ -196,7 +199,8 @@ def read_recovery(path: Path) -> tuple[Network, Path | None]:
     original = data.get("file")
     if original is not None and not isinstance(original, str):
         raise ScenarioError("the name of the file it came from is not text")
-    return from_dict(data.get("scenario")), Path(original) if original else None
+    net, answers = scenario_from_dict(data.get("scenario"))
+    return net, Path(original) if original else None, answers
 
 
 class Autosave(QObject):
@@ -208,9 +212,9 @@ class Autosave(QObject):
     write_failed = Signal(str)
 
     def __init__(self, sheet: Sheet, stack: QUndoStack, current_file: Callable[[], Path | None],
-                 path: Path | None = None, parent: QObject | None = None):
+                 answers: Callable[[], dict[str, str]] = dict, path: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.sheet, self.stack, self.current_file = sheet, stack, current_file
+        self.sheet, self.stack, self.current_file, self.answers = sheet, stack, current_file, answers
         self.path = path if path is not None else recovery_file()
         self.timer = QTimer(self, singleShot=True, interval=DELAY_MS)
         self.timer.timeout.connect(self.write_soon)
@@ -229,16 +233,16 @@ class Autosave(QObject):
 
     def write_soon(self) -> Future:
         """Copy the work now and write it on the writing thread; returns the pending write."""
-        return self._submit(self._write, self.sheet.net.copy(), self.current_file())
+        return self._submit(self._write, self.sheet.net.copy(), self.current_file(), self.answers())
 
     def _submit(self, job: Callable, *args) -> Future:
         if self._writer is None:  # one thread, so writes and removals happen in the order they were asked for
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradlab-recovery")
         return self._writer.submit(job, *args)
 
-    def _write(self, net: Network, original: Path | None) -> None:
+    def _write(self, net: Network, original: Path | None, answers: dict[str, str]) -> None:
         try:
-            write_recovery(self.path, net, original)
+            write_recovery(self.path, net, original, answers)
         except (OSError, ValueError) as e:
             self.write_failed.emit(f"Could not keep a recovery copy in {self.path.parent}: {getattr(e, 'strerror', None) or e}.")
 
@@ -267,7 +271,7 @@ def offer_recovery(files: FileActions, open_window: Callable[[], FileActions] | 
     restored, waiting = False, 0
     for path in orphans(folder):
         try:
-            net, original = read_recovery(path)
+            net, original, answers = read_recovery(path)
         except ScenarioError as e:
             remove_recovery(path)
             files.message.emit(f"Unsaved work from last time could not be recovered, because {e}, so it was removed.")
@@ -286,7 +290,7 @@ def offer_recovery(files: FileActions, open_window: Callable[[], FileActions] | 
             files.message.emit("The unsaved work from last time was discarded.")
             targets = iter([target])  # the window is still free for the next one
             continue
-        target.restore(net, original)
+        target.restore(net, original, answers)
         try:  # the copy on disk is this window's now, until its own first write replaces it
             hold_lock(target.autosave.path.parent)
             os.replace(path, target.autosave.path)

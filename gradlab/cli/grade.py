@@ -24,7 +24,8 @@ from gradlab.errors import ScenarioError
 from gradlab.grading import MAX_ANSWERS_BYTES, AnswersError, Grade, Grading, grade, read_answers, shape_note, worst_cell
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
-from gradlab.scenario import answers_from_dict, load
+from gradlab.reading import read_text
+from gradlab.scenario import load_scenario
 
 PROG = "gradlab grade"
 
@@ -51,29 +52,22 @@ def network_and_answers(args: argparse.Namespace) -> tuple[Network, dict[str, st
         if not args.answers:
             raise BadInput(f"the preset {args.preset} has no answers of its own: give them with --answers FILE")
         return net, answers_file(args.answers)
-    net = load(args.file)
+    net, answers = load_scenario(args.file)
     if args.answers:
         return net, answers_file(args.answers)
-    data = json.loads(Path(args.file).read_text(encoding="utf-8"))  # load() has read it once already
-    if "answers" not in data:
+    if not answers:
         raise BadInput(f'{Path(args.file).name} has no "answers" to grade: add them to the file or give --answers FILE')
-    return net, answers_from_dict(data)
+    return net, answers
 
 
 def answers_file(name: str) -> dict[str, str]:
+    """The lines of a text file of answers (``w1.g = …`` a line), read as any file GradLab opens: a regular
+    file only, never more than ``MAX_ANSWERS_BYTES``."""
     path = Path(name)
     try:
-        if path.stat().st_size > MAX_ANSWERS_BYTES:
-            raise BadInput(f"{path.name} is larger than {MAX_ANSWERS_BYTES // 2**20} MB, too large to be a backward pass")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder, not a file of answers") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path.name} is not a text file") from None
-    except OSError as e:
-        raise BadInput(f"{path} cannot be read: {e.strerror or e}") from None
+        text = read_text(path, MAX_ANSWERS_BYTES, "files of answers")
+    except ScenarioError as e:
+        raise BadInput(str(e)) from None
     try:
         return read_answers(text)
     except AnswersError as e:

@@ -1,6 +1,7 @@
 """``gradlab grade`` from the shell: answers from a scenario or a text file, exit codes, strict JSON, no Qt."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -119,7 +120,7 @@ def test_bad_options_exit_2_with_one_sentence(args, message, tmp_path, monkeypat
 @pytest.mark.parametrize(("content", "message"), [
     ("out.g = 1\nw1.g x.t() @ l1.g\n", "mine.txt: line 2: a backward line starts with the gradient it sets"),
     ("out.g = 1\nout.g = 2\n", "mine.txt: line 2 sets out.g again; line 1 already set it"),
-    (b"w1.g = \xff\n", "mine.txt is not a text file"),
+    (b"w1.g = \xff\n", "mine.txt is not a UTF-8 text file"),
 ])
 def test_a_bad_answers_file_exits_2_naming_the_line(tmp_path, content, message):
     path = tmp_path / "mine.txt"
@@ -140,6 +141,17 @@ def test_a_scenario_without_answers_or_with_bad_ones_exits_2(tmp_path):
     done = run_grade(str(path))
     assert done.returncode == 2 and 'plain.json: answers["w1.g"] is 7, but it must be text' in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_an_answers_file_that_is_not_a_regular_file_is_refused_without_reading(tmp_path, kind):
+    path = tmp_path / "mine.txt"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: reading it would wait forever
+    else:
+        path.symlink_to("/dev/zero")  # reading it would never end
+    done = run_grade("--preset", "lesson", "--answers", str(path))
+    assert done.returncode == 2 and "mine.txt is a" in done.stderr and ", not a file" in done.stderr
 
 
 def test_unknown_option_exits_2():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradlab import PRESETS, ScenarioError, preset, random_network
-from gradlab.npz_file import load_npz, save_npz
+from gradlab.npz_file import load_npz, load_npz_scenario, save_npz
 
 
 def assert_same_bits(a: np.ndarray, b: np.ndarray) -> None:
@@ -34,6 +34,17 @@ def test_npz_round_trip_of_every_preset(tmp_path, name, dtype):
     assert list(tensors(back)) == list(tensors(net))
     for tensor, a in tensors(net).items():
         assert_same_bits(tensors(back)[tensor], a)
+
+
+def test_npz_keeps_the_frozen_parameters_and_the_learners_answers(tmp_path):
+    net = preset("lesson")
+    net.frozen = frozenset({"b1", "b2"})
+    answers = {"out.g": "2. * (out - y) / out.numel()", "w1.g": "x.t() @ l1.g"}
+    save_npz(net, tmp_path / "s.npz", answers)
+    back = load_npz_scenario(tmp_path / "s.npz")
+    assert back.net.frozen == net.frozen and back.answers == answers
+    save_npz(net, tmp_path / "plain.npz")
+    assert load_npz_scenario(tmp_path / "plain.npz").answers == {}
 
 
 def test_npz_keeps_random_values_slopes_and_any_file_name(tmp_path):

@@ -20,6 +20,7 @@ from gradlab.npz_file import save_npz
 from gradlab.scenario import load
 from tests.ui.conftest import EDIT, cell, grid, label
 from ui import MainWindow
+from ui.commands import SetAnswers
 from ui.preferences import Preferences
 
 Button = QMessageBox.StandardButton
@@ -530,3 +531,17 @@ def test_a_screenshot_leaves_no_scratch_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "shot.png").exists()
     assert list(shots.iterdir()) == []  # the gradlab-shot-* folder with its preferences and data is gone
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_the_learners_lines_are_saved_with_the_scenario_and_come_back_when_it_is_opened(window, tmp_path, suffix):
+    lines = {"out.g": "2. * (out - y) / out.numel()", "w1.g": "x.t() @ l1.g"}
+    window.undo_stack.push(SetAnswers(window.session, lines, "write my lines"))
+    path = tmp_path / f"mine{suffix}"
+    assert window.files.save_file(path)
+    assert window.load_preset("mazur") and window.session.answers == {}  # another network: its own lines, none yet
+    window.undo_stack.undo()
+    assert window.session.answers == lines  # undoing the load brings the lines back with the network
+    window.undo_stack.redo()
+    assert window.files.open_file(path)
+    assert window.session.answers == lines and window.sheet.net.title == preset("lesson").title

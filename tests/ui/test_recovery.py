@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 from gradlab import preset, save
 from tests.ui.conftest import EDIT, cell, grid, label
 from ui import MainWindow, recovery
+from ui.commands import SetAnswers
+from ui.launch import recover
 from ui.recovery import offer_recovery, orphans, read_recovery, recovery_file, write_recovery
 
 Button = QMessageBox.StandardButton
@@ -69,18 +71,18 @@ def test_work_is_written_after_the_delay_not_during_the_edit(window, qtbot, answ
     window.files.autosave.timer.setInterval(50)
     edit(window, 0.5, 1, 1)  # another change restarts the wait
     qtbot.waitUntil(path.exists)
-    net, original = read_recovery(path)
+    net, original, _ = read_recovery(path)
     assert net.tensor("w1")[0, 1] == EDITED and net.tensor("w1")[1, 1] == 0.5 and original is None
 
 
 def test_the_write_happens_on_another_thread_and_never_holds_up_an_edit(fast, qtbot, monkeypatch, answers):
     started, release, threads = threading.Event(), threading.Event(), []
 
-    def slow_write(path, net, original):
+    def slow_write(path, net, original, answers):
         threads.append(threading.current_thread())
         started.set()
         release.wait(10)  # a disk that takes its time
-        write_recovery(path, net, original)
+        write_recovery(path, net, original, answers)
 
     monkeypatch.setattr(recovery, "write_recovery", slow_write)
     edit(fast)
@@ -160,6 +162,20 @@ def test_yes_restores_the_work_as_one_unsaved_step(qtbot, tmp_path, answers):
     assert window.isWindowModified() and window.files.autosave.path.exists()
 
 
+def test_the_learners_lines_are_kept_with_the_work_and_restored(fast, qtbot, answers):
+    lines = {"out.g": "2. * (out - y) / out.numel()", "w1.g": "x.t() @ l1.g"}
+    fast.exercise_answers = None
+    fast.undo_stack.push(SetAnswers(fast.session, lines, "write my lines"))
+    qtbot.waitUntil(fast.files.autosave.path.exists)
+    net, _, kept = read_recovery(fast.files.autosave.path)
+    assert kept == lines
+    answers[1].append(Button.Yes)
+    window = build_window(qtbot)
+    (fast.files.autosave.path).rename(recovery_file().parent / "recovery-424242-0badf00d-1.json")
+    assert offer_recovery(window.files)
+    assert window.session.answers == lines
+
+
 def test_no_deletes_the_file(qtbot, answers):
     left = orphan(preset("mazur"))
     answers[1].append(Button.No)
@@ -217,6 +233,19 @@ def test_every_orphan_is_offered_and_the_old_single_file_too(qtbot, tmp_path, an
     assert (first.files.path.name, second.files.path.name) == ("newest.json", "oldest.json")
     assert second.sheet.net.loss == "cross_entropy" and first.sheet.net.title == preset("mazur").title
     assert orphans() == [] and not any(path.exists() for path in left)
+
+
+def test_at_start_up_each_restored_copy_gets_a_window_of_its_own(qtbot, tmp_path, answers):
+    asked, queued = answers
+    orphan(preset("mazur"), tmp_path / "a.json", name="recovery-4242-0badf00d-1.json")
+    orphan(preset("neuron"), tmp_path / "b.json", name="recovery-4243-0badf00d-1.json")
+    queued += [Button.Yes, Button.Yes]
+    windows = recover(build_window(qtbot))  # what ui.launch does before the event loop starts
+    for window in windows[1:]:
+        qtbot.addWidget(window)
+    assert len(asked) == 2 and len(windows) == 2 and orphans() == []
+    assert sorted(w.files.path.name for w in windows) == ["a.json", "b.json"]
+    assert all(w.isWindowModified() for w in windows)
 
 
 def test_without_a_second_window_the_rest_wait_for_the_next_start(qtbot, tmp_path, answers):
