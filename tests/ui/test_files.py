@@ -545,3 +545,44 @@ def test_the_learners_lines_are_saved_with_the_scenario_and_come_back_when_it_is
     window.undo_stack.redo()
     assert window.files.open_file(path)
     assert window.session.answers == lines and window.sheet.net.title == preset("lesson").title
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz"])
+def test_a_file_too_big_to_run_is_refused_and_the_work_and_its_history_stay(window, tmp_path, suffix, qtbot):
+    """The issue's first hostile file: l1 would be 10⁶ × 10⁶.  Opening it changes nothing, and the edits made
+    before it still undo and redo."""
+    size = 10**5 if suffix == ".json" else 10**6  # a million rows would already be too many JSON numbers
+    path = tmp_path / f"huge{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps({"gradlab": 1, "x": [[0.0]] * size, "y": [0] * size, "loss": "cross_entropy",
+                                    "layers": [{"type": "linear", "w": [[0.0] * size], "b": [0.0] * size},
+                                               {"type": "relu"},
+                                               {"type": "linear", "w": [[0.0, 0.0]] * size, "b": [0.0, 0.0]}]}))
+    else:
+        meta = {"gradlab": 1, "dtype": "float32", "layers": [{"type": "linear"}, {"type": "relu"}, {"type": "linear"}]}
+        zeros = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731  20 MB unpacked, some 40 KB packed
+        np.savez_compressed(path, x=zeros(size, 1), y=zeros(size, 1), w1=zeros(1, size), b1=zeros(size),
+                            w2=zeros(size, 1), b2=zeros(1), meta=np.array(json.dumps(meta)))
+    window.files.autosave.timer.setInterval(10)
+    edit_cells = [("w1", 0, 1, 0.25), ("b1", 0, 2, -0.5)]
+    for name, row, col, value in edit_cells:
+        assert grid(window, name).model().setData(cell(window, name, row, col), value, EDIT)
+    qtbot.waitUntil(window.files.autosave.path.exists)
+    qtbot.wait(50)  # the second write lands
+    before, recovered = window.sheet.net.copy(), window.files.autosave.path.read_bytes()
+    steps, title = window.undo_stack.count(), window.windowTitle()
+
+    assert not window.files.open_file(path)
+    assert_one_sentence(status(window))
+    assert f"l1 would be {size:,} × {size:,}" in status(window) and "GradLab works up to" in status(window)
+    assert window.sheet.net.tensor("w1").tobytes() == before.tensor("w1").tobytes()
+    assert window.undo_stack.count() == steps and window.windowTitle() == title
+    qtbot.wait(50)
+    assert window.files.autosave.path.read_bytes() == recovered
+
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert window.sheet.net.tensor("w1")[0, 1] == preset("lesson").tensor("w1")[0, 1]
+    window.undo_stack.redo()
+    window.undo_stack.redo()
+    assert window.sheet.net.tensor("w1")[0, 1] == 0.25 and window.sheet.net.tensor("b1")[2] == -0.5
