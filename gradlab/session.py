@@ -198,6 +198,11 @@ class Session:
             return f"{name} is {size}, so a cell of it takes {len(shape)} {'index' if len(shape) == 1 else 'indices'}, not {len(index)}"
         return f"{name} is {size}, so {cell_name(name, index)} is out of range"
 
+    def inspect_first_weight(self) -> None:
+        """Inspect the first weight, ``w1[0,0]``, where the lesson starts (a network without one: ``x[0,0]``)."""
+        name = next((n for n in self.sheet.net.parameters() if n.startswith("w")), "x")
+        self.inspect(name, (0, 0))
+
     def require_inspected(self) -> Cell:
         if self._inspected is None:
             raise EditError("no cell is inspected: select a cell of x, a w or a b first")

@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.session = Session(self.sheet)
         self.preferences = Preferences()
         self.preferences.restore_session(self.session)
+        if self.session.inspected is None:  # the lower half starts with something to show
+            self.session.inspect_first_weight()
         self.undo_stack = QUndoStack(self)
         self.editor = Editor(self.sheet, self.undo_stack)
         self._fitted = False  # the panels are sized to the sheet until the user moves a splitter
@@ -309,6 +311,8 @@ class MainWindow(QMainWindow):
         if change.kind in ("values", "network"):  # a change went through: an earlier refusal no longer applies
             self.status_message.clear()
         if change.kind == "network":
+            if self.session.inspected is None:  # the cell looked at went with the old network
+                self.session.inspect_first_weight()
             self._sync_controls()
             self.fit_panels()
 

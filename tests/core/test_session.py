@@ -131,3 +131,8 @@ def test_the_history_keeps_each_watched_cells_value_beside_the_losses(session):
     assert ("w2", (1, 0)) not in session.history.watched  # nothing of it is left
     with pytest.raises(ValueError, match="one per loss"):
         session.trained(net, first.losses, {("w1", (0, 0)): [1.0]})
+
+
+def test_the_first_weight_is_where_the_lesson_starts(session):
+    session.inspect_first_weight()
+    assert session.inspected == ("w1", (0, 0))

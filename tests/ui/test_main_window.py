@@ -22,6 +22,14 @@ def test_opens_on_the_lesson_preset_with_every_grid(window):
     assert grid(window, "y").model().rowCount() == 4  # y is one column beside out
 
 
+def test_starts_with_the_lessons_first_weight_inspected_and_keeps_a_cell_inspected_across_networks(window):
+    assert window.session.inspected == ("w1", (0, 0))
+    assert window.inspector.title.text() == "Inspecting w1[0,0]"
+    window.session.inspect("w2", (3, 0))
+    assert window.load_preset("neuron")  # one weight column: w2[3,0] is gone with the lesson
+    assert window.session.inspected == ("w1", (0, 0)) and window.inspector.title.text() == "Inspecting w1[0,0]"
+
+
 def test_every_model_passes_qts_model_tester(window, qtmodeltester):
     for name in ("x", "w1", "b1", "l1", "out", "y", "w1.g", "b2.g"):
         qtmodeltester.check(grid(window, name).model())
