@@ -18,6 +18,7 @@ row stays zero, so the output is unchanged until training moves that row.
 from __future__ import annotations
 
 import operator
+from typing import SupportsIndex, cast
 
 import numpy as np
 
@@ -69,11 +70,11 @@ def _kaiming(rng: np.random.Generator, n_in: int, shape: tuple[int, ...], dtype:
 
 
 def _n_out(net: Network) -> int:
-    return net.layers[_linear(net)[-1]].w.shape[1]
+    return net.linear_layers()[-1].w.shape[1]
 
 
 def _hidden(net: Network, layer: int) -> int:
-    """The position in ``net.layers`` of hidden linear layer ``layer`` (any linear layer but the last)."""
+    """``layer`` as an int, once it is known to be a hidden linear layer (any linear layer but the last)."""
     linear = _linear(net)
     layer = operator.index(layer)
     if len(linear) == 1:
@@ -81,7 +82,7 @@ def _hidden(net: Network, layer: int) -> int:
     if not 1 <= layer < len(linear):
         raise ValueError(f"layer {layer} is not a hidden linear layer; this network's hidden layers are 1 to "
                          f"{len(linear) - 1}, and linear layer {len(linear)} makes the output")
-    return linear[layer - 1]
+    return layer
 
 
 # Batch rows: a row of x and the matching row of y.
@@ -91,7 +92,8 @@ def add_batch_row(net: Network, at: int | None = None, values: object = None, ta
     at = _place(at, net.batch, "a batch row")
     row = _filled(values, net.x.shape[1], net.dtype, "the new row of x")
     if net.loss == "cross_entropy":
-        label = 0 if target is None else operator.index(target)
+        # operator.index is the check: it refuses anything that is not a whole number
+        label = 0 if target is None else operator.index(cast(SupportsIndex, target))
         if not 0 <= label < _n_out(net):
             raise ValueError(f"the new row's class must be one of the outputs, 0 to {_n_out(net) - 1}, not {label}")
         y = np.insert(net.y, at, label)
@@ -117,7 +119,7 @@ def add_input(net: Network, at: int | None = None) -> Network:
     """Insert a zero column of x and a zero row of w1 (the first linear layer, even after a leading activation)."""
     at = _place(at, net.x.shape[1], "an input")
     out = net.copy()
-    first = out.layers[_linear(net)[0]]
+    first = out.linear_layers()[0]
     out.x = np.insert(net.x, at, 0, axis=1)
     first.w = np.insert(first.w, at, 0, axis=0)
     return out
@@ -128,7 +130,7 @@ def remove_input(net: Network, i: int) -> Network:
         raise ValueError("cannot remove the last input: x needs at least one column")
     i = _existing(i, net.x.shape[1], "input")
     out = net.copy()
-    first = out.layers[_linear(net)[0]]
+    first = out.linear_layers()[0]
     out.x, first.w = np.delete(net.x, i, axis=1), np.delete(first.w, i, axis=0)
     return out
 
@@ -146,9 +148,9 @@ def add_hidden_unit(
     """
     if init is not None and rng is not None:
         raise ValueError("give the new unit's weights either as init or from an rng, not both")
-    position = _hidden(net, layer)
+    layer = _hidden(net, layer)
     out = net.copy()
-    this, after = out.layers[position], out.layers[_linear(net)[layer]]
+    this, after = out.linear_layers()[layer - 1:layer + 1]
     n_in, width = this.w.shape
     at = _place(at, width, f"a unit to layer {layer}")
     column = (_kaiming(rng, n_in, (n_in,), net.dtype) if rng is not None
@@ -159,9 +161,9 @@ def add_hidden_unit(
 
 
 def remove_hidden_unit(net: Network, layer: int, unit: int) -> Network:
-    position = _hidden(net, layer)
+    layer = _hidden(net, layer)
     out = net.copy()
-    this, after = out.layers[position], out.layers[_linear(net)[layer]]
+    this, after = out.linear_layers()[layer - 1:layer + 1]
     if this.w.shape[1] == 1:
         raise ValueError(f"cannot remove the only unit of layer {layer}: a layer needs at least one unit")
     unit = _existing(unit, this.w.shape[1], "unit", f"layer {layer}")
@@ -175,7 +177,7 @@ def remove_hidden_unit(net: Network, layer: int, unit: int) -> Network:
 def add_output(net: Network, at: int | None = None) -> Network:
     """Insert a zero output; for cross_entropy, targets at or above ``at`` move up one so each keeps its class."""
     out = net.copy()
-    last = out.layers[_linear(net)[-1]]
+    last = out.linear_layers()[-1]
     at = _place(at, last.w.shape[1], "an output")
     last.w, last.b = np.insert(last.w, at, 0, axis=1), np.insert(last.b, at, 0)
     out.y = np.where(net.y >= at, net.y + 1, net.y) if net.loss == "cross_entropy" else np.insert(net.y, at, 0, axis=1)
@@ -185,7 +187,7 @@ def add_output(net: Network, at: int | None = None) -> Network:
 def remove_output(net: Network, j: int) -> Network:
     """Remove output ``j``; for cross_entropy, targets above ``j`` move down one, and a class still in y is refused."""
     out = net.copy()
-    last = out.layers[_linear(net)[-1]]
+    last = out.linear_layers()[-1]
     n_out = last.w.shape[1]
     if n_out == 1:
         raise ValueError("cannot remove the last output: the network needs at least one")
@@ -234,12 +236,12 @@ def add_layer(
         raise ValueError(f"a layer needs at least 1 unit, not {width}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"{activation!r} is not an activation; the activations are {', '.join(ACTIVATIONS)}")
-    n = net.layers[linear[after]].w.shape[0]
+    n = net.linear_layers()[after].w.shape[0]
     w = np.eye(n, width, dtype=net.dtype)
     if rng is not None and width > n:
         w[:, n:] = _kaiming(rng, n, (n, width - n), net.dtype)
     out = net.copy()
-    following = out.layers[linear[after]]
+    following = out.linear_layers()[after]
     kept = min(n, width)
     following.w = np.concatenate([following.w[:kept], np.zeros((width - kept, following.w.shape[1]), net.dtype)])
     position = 0 if after == 0 else linear[after]
@@ -251,8 +253,9 @@ def remove_layer(net: Network, layer: int) -> Network:
     """Remove hidden linear layer ``layer`` and the activation right after it; its two widths must match."""
     if len(_linear(net)) == 1:
         raise ValueError("cannot remove the only linear layer: without one there is nothing to learn")
-    position = _hidden(net, layer)
-    n_in, n_out = net.layers[position].w.shape
+    layer = _hidden(net, layer)
+    position = _linear(net)[layer - 1]
+    n_in, n_out = net.linear_layers()[layer - 1].w.shape
     if n_in != n_out:
         raise ValueError(f"cannot remove linear layer {layer}: it turns {n_in} values into {n_out}, so the layers "
                          f"on either side would no longer fit; make both widths equal first")
