@@ -126,6 +126,7 @@ def random_network(
         if k < len(kinds):  # no activation after the last linear layer: its output is the scores the loss reads
             layers.append(new_activation(kinds[k]))
     x = rng.standard_normal((batch, sizes[0]))
+    y: np.ndarray  # class indices for cross_entropy, targets otherwise
     if loss == "cross_entropy":
         y = rng.integers(0, sizes[-1], batch)
     else:

@@ -94,7 +94,7 @@ def open_regular(path: str | os.PathLike, limit: int, what: str) -> tuple[Binary
             raise _refusal(path, kind)
         if info.st_size > limit:
             raise _too_large(path, info.st_size, limit, what)
-        if hasattr(os, "set_blocking") and getattr(os, "O_NONBLOCK", 0):
+        if hasattr(os, "set_blocking") and getattr(os, "O_NONBLOCK", 0) != 0:
             os.set_blocking(fd, True)  # a regular file never blocks; reads are plain from here on
         return os.fdopen(fd, "rb"), info.st_size
     except BaseException:

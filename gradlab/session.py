@@ -30,7 +30,7 @@ from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
 from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
 from gradlab.grading import Grading
 from gradlab.influence import Influence, influence
-from gradlab.network import Network, Step, backward_steps, update_steps
+from gradlab.network import Network, Pass, Step, backward_steps, update_steps
 from gradlab.sheet import Change, Sheet
 from gradlab.text import cell_name
 from gradlab.train import explain_update, learning_rate
@@ -54,6 +54,13 @@ Listener = Callable[[Change], None]
 EPS_MIN, EPS_MAX, EPS_DEFAULT = 1e-15, 1.0, 1e-3
 LR_DEFAULT = 0.5  # Mazur's rate; the lesson's small network comes down at it too
 MAX_ANSWER = 2_000  # characters in one of the learner's lines: the evaluator's own limit
+
+
+def _loss(p: Pass) -> np.floating:
+    """The loss of a pass run forward to the loss, as the sheet's always is."""
+    if p.loss is None:
+        raise ValueError("this pass stopped before the loss, so it has no loss to read")
+    return p.loss
 
 
 @dataclass(frozen=True)
@@ -452,7 +459,7 @@ class Session:
 
     def record_nudge(self, before: Nudge, eps: float) -> None:
         """Keep what an applied nudge did, as the learner's spreadsheet recorded it (``docs/lesson.md``)."""
-        self.last_nudge = NudgeRecord(before, eps, float(self.sheet.p.loss))
+        self.last_nudge = NudgeRecord(before, eps, float(_loss(self.sheet.p)))
 
 
 class Derived:
@@ -473,7 +480,7 @@ class Derived:
         cell (or the first of the tensor being updated) changes; None while the step has not written it."""
         s = self._session
         current = s.current_step()
-        if current is not None and s.step > s.backward_count():  # an update: w1 -= lr * w1.g
+        if current is not None and s.step is not None and s.step > s.backward_count():  # an update: w1 -= lr * w1.g
             name = current.writes[0]
             index = s.inspected[1] if s.inspected and s.inspected[0] == name else (0,) * s.sheet.array(name).ndim
             return explain_update(s.sheet.net, s.sheet.p, s.lr, name, index)
@@ -536,8 +543,9 @@ class Derived:
         s = self._session
         name, index = s.require_inspected()
         p = s.sheet.p
+        at: float | np.floating
         if s.watched.is_loss:
-            at, slope = p.loss, p.grads[name][index]
+            at, slope = _loss(p), p.grads[name][index]
         else:
             at, slope = value(s.sheet.net, p, s.watched), backprop(s.sheet.net, s.watched, p)[name][index]
         return at + slope * (np.asarray(values) - p.values[name][index])
