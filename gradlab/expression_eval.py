@@ -9,7 +9,8 @@ numbers) it refuses here, before numpy does the work.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from types import EllipsisType
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from gradlab.expression_ops import FUNCTIONS, METHODS, OpError
 
 if TYPE_CHECKING:
     from gradlab.expression import Source
+
+Index: TypeAlias = int | slice | None | EllipsisType  # one item between a tensor's square brackets
 
 
 class Evaluator:
@@ -90,7 +93,7 @@ class Evaluator:
         raise OpError("this is not part of the notation")  # the checker lets nothing else through
 
     def attribute(self, node: ast.Attribute) -> object:
-        if node.attr == "g":
+        if node.attr == "g" and isinstance(node.value, ast.Name):  # the checker allows .g after a name only
             name = node.value.id
             if name not in self.grads:
                 raise OpError(f"{name}.g has not been computed yet: write its line first", self.source.start(node))
@@ -100,7 +103,7 @@ class Evaluator:
             raise OpError(f"{self.source.segment(node.value)} is {ops.kind(t)}; only tensors have .{node.attr}")
         return ops.ATTRIBUTES[node.attr](t)
 
-    def operand(self, node: ast.AST) -> np.ndarray | int | float:
+    def operand(self, node: ast.AST) -> ops.Operand:
         """A tensor or a number for arithmetic, refusing sizes, None and flags."""
         v = self.eval(node)
         if isinstance(v, tuple):
@@ -117,7 +120,8 @@ class Evaluator:
             if symbol == "@":
                 raise OpError(f"{what} needs tensors on both sides of @; use * to multiply numbers")
             return float(ufunc(np.float64(a), np.float64(b)))
-        a, b = ops.promote(*(v if isinstance(v, np.ndarray) else float(v) for v in (a, b)), self.budget.dtype)
+        a, b = ops.promote(a if isinstance(a, np.ndarray) else float(a), b if isinstance(b, np.ndarray) else float(b),
+                           self.budget.dtype)
         if symbol == "@":
             if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
                 raise OpError(f"{what} needs tensors on both sides of @; use * to multiply by a number")
@@ -135,39 +139,50 @@ class Evaluator:
 
     def call(self, node: ast.Call) -> object:
         func = node.func
-        space = "" if isinstance(func, ast.Name) else self.namespace(func)
-        op = METHODS[func.attr] if space is None else FUNCTIONS[space][func.id if space == "" else func.attr]
+        receiver: ast.expr | None = None  # the tensor whose method is called; None for a function
+        if isinstance(func, ast.Name):
+            op = FUNCTIONS[""][func.id]
+        elif isinstance(func, ast.Attribute):
+            space = self.namespace(func)
+            if space is None:
+                op, receiver = METHODS[func.attr], func.value
+            else:
+                op = FUNCTIONS[space][func.attr]
+        else:
+            raise OpError("this is not part of the notation")  # the checker calls names and attributes only
+        keywords = [(kw.arg, kw.value) for kw in node.keywords if kw.arg is not None]  # the checker refuses **
         positional = [self.eval(arg) for arg in node.args]
-        given = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        given = {name: self.eval(value) for name, value in keywords}
         if op.variadic and positional:
             given["shape"] = tuple(positional)
         else:
             given.update(zip(op.params, positional))
-        if space is not None:
+        if receiver is None:
             written = dict(zip(op.params, map(self.source.segment, node.args)))
-            written.update((kw.arg, self.source.segment(kw.value)) for kw in node.keywords)
+            written.update((name, self.source.segment(value)) for name, value in keywords)
             return op.fn(self.budget, [written.get(p, p) for p in op.params], **given)
-        t = self.eval(func.value)
+        t = self.eval(receiver)
         if not isinstance(t, np.ndarray):
-            raise OpError(f"{self.source.segment(func.value)} is {ops.kind(t)}, and only tensors have methods")
-        return op.fn(self.budget, self.source.segment(func.value), t, **given)
+            raise OpError(f"{self.source.segment(receiver)} is {ops.kind(t)}, and only tensors have methods")
+        return op.fn(self.budget, self.source.segment(receiver), t, **given)
 
     def subscript(self, node: ast.Subscript) -> object:
         base = self.eval(node.value)
         items = [self.index_item(item) for item in (node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])]
         name = self.source.segment(node.value)
         if isinstance(base, tuple):  # x.shape[0], x.shape[1:]
-            if len(items) != 1 or items[0] is None or items[0] is Ellipsis:
+            item = items[0] if len(items) == 1 else None
+            if item is None or isinstance(item, EllipsisType):
                 raise OpError(f"{name} is a list of sizes: pick one size, as in {name}[0]")
-            if isinstance(items[0], int) and not -len(base) <= items[0] < len(base):
-                raise OpError(f"{name} has {len(base)} sizes, so {items[0]} is out of range")
-            return base[items[0]]
+            if isinstance(item, int) and not -len(base) <= item < len(base):
+                raise OpError(f"{name} has {len(base)} sizes, so {item} is out of range")
+            return base[item]
         if not isinstance(base, np.ndarray):
             raise OpError(f"{name} is {ops.kind(base)}, which can't be indexed")
         check_index(base.shape, items, name)
         return base[tuple(items)]
 
-    def index_item(self, node: ast.AST) -> object:
+    def index_item(self, node: ast.AST) -> Index:
         if isinstance(node, ast.Slice):
             parts = [None if p is None else self.eval(p) for p in (node.lower, node.upper, node.step)]
             lower, upper, step = (None if v is None else ops.whole(v, "a slice") for v in parts)
@@ -175,14 +190,14 @@ class Evaluator:
                 raise OpError("a slice's step must be 1 or more: torch has no backward steps", self.source.start(node))
             return slice(lower, upper, step)
         v = self.eval(node)
-        if v is None or v is Ellipsis:
+        if v is None or isinstance(v, EllipsisType):
             return v
         if isinstance(v, np.ndarray):
             raise OpError("indexing with a tensor is not available; use numbers, slices (:) and None", self.source.start(node))
         return ops.whole(v, "an index")
 
 
-def check_index(shape: tuple[int, ...], items: list[object], name: str) -> None:
+def check_index(shape: tuple[int, ...], items: list[Index], name: str) -> None:
     """Refuse an index that picks from too many dims or past the end of one, naming the sizes."""
     ndim = len(shape)
     ellipses = sum(i is Ellipsis for i in items)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
@@ -24,6 +25,8 @@ MAX_TOTAL = 25  # all results of one line together: this many times the per-resu
 MAX_MATMUL = 5_000_000_000  # multiply-adds of every @ in one line together (the MNIST net's x.t() @ l1.g is 2e9)
 MAX_NDIM = 16
 MAX_POWER = 64
+
+Operand: TypeAlias = np.ndarray | int | float  # what arithmetic takes: a tensor or a Python number
 
 
 class OpError(Exception):
@@ -99,7 +102,7 @@ def kind(v: object) -> str:
     return "a number" if isinstance(v, (int, float)) else "a tensor"
 
 
-def promote(a: object, b: object, dtype: np.dtype) -> tuple[object, object]:
+def promote(a: Operand, b: Operand, dtype: np.dtype) -> tuple[Operand, Operand]:
     """Torch's type promotion for arithmetic: bools and integers become floats, a 0-d tensor
     takes the dtype of a tensor with dimensions, and Python numbers stay weak."""
     arrays = [v for v in (a, b) if isinstance(v, np.ndarray)]
@@ -109,7 +112,7 @@ def promote(a: object, b: object, dtype: np.dtype) -> tuple[object, object]:
     if sized:
         target = np.result_type(*sized)
 
-    def fix(v: object) -> object:
+    def fix(v: Operand) -> Operand:
         if not isinstance(v, np.ndarray) or (v.dtype.kind == "f" and (v.ndim or not sized)):
             return v
         return v.astype(target)
@@ -247,7 +250,7 @@ def abs_(budget: Budget, name: str, t: np.ndarray) -> np.ndarray:
 
 def power(budget: Budget, name: str, t: np.ndarray, exponent: object) -> np.ndarray:
     budget.make(t.shape, f"{name}.pow(…)")
-    return np.power(budget.floating(t), float(exponent))
+    return np.power(budget.floating(t), float(number(exponent, "pow's exponent")))
 
 
 def clamp(budget: Budget, name: str, t: np.ndarray, min: object = None, max: object = None) -> np.ndarray:
@@ -377,15 +380,19 @@ def as_method(method: Callable) -> Callable:
 def where(budget: Budget, names: list[str], condition: object, input: object, other: object) -> np.ndarray:
     if not (isinstance(condition, np.ndarray) and condition.dtype == bool):
         raise OpError(f"torch.where needs a comparison first, like l1 > 0, and {names[0]} is not one")
-    for v, n in ((input, names[1]), (other, names[2])):
-        if not isinstance(v, (np.ndarray, int, float)) or isinstance(v, bool):
-            raise OpError(f"torch.where needs a tensor or a number for {n}, not {kind(v)}")
-    a, b = promote(input, other, budget.dtype)
+    a, b = promote(choice(input, names[1]), choice(other, names[2]), budget.dtype)
     if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
         a, b = np.asarray(a, budget.dtype), np.asarray(b, budget.dtype)  # torch.where(c, 1, 0.01) is in the default dtype
     shapes = [np.shape(v) for v in (condition, a, b)]
     broadcast(budget, shapes, f"torch.where({', '.join(names)})")
     return np.where(condition, a, b)
+
+
+def choice(v: object, name: str) -> Operand:
+    """One of torch.where's two choices, which must be a tensor or a number."""
+    if not isinstance(v, (np.ndarray, int, float)) or isinstance(v, bool):
+        raise OpError(f"torch.where needs a tensor or a number for {name}, not {kind(v)}")
+    return v
 
 
 def one_hot(budget: Budget, names: list[str], tensor: object, num_classes: object = -1) -> np.ndarray:
