@@ -129,7 +129,7 @@ def _result(result: object, source: Source, budget: ops.Budget, tensors: list[np
     if result.dtype.kind == "f" and not np.isfinite(result).all():
         raise ExpressionError("the result has numbers that are not finite (infinity or not-a-number)", source.lead)
     if any(np.may_share_memory(result, t) for t in tensors):
-        result = result.copy()  # the caller may keep or change it without touching the network
+        return result.copy()  # the caller may keep or change it without touching the network
     return result
 
 
@@ -165,7 +165,8 @@ class Source:
         except (ValueError, RecursionError, MemoryError):
             raise ExpressionError("this line can't be read: it has a character or a nesting that isn't allowed") from None
         self.raw = code.encode()
-        count, stack = 0, [(self.tree.body, 1)]
+        count = 0
+        stack: list[tuple[ast.AST, int]] = [(self.tree.body, 1)]
         while stack:
             node, level = stack.pop()
             count += 1

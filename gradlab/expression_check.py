@@ -143,9 +143,10 @@ class Checker:
 
     def power(self, node: ast.AST) -> None:
         literal = node.operand if isinstance(node, ast.UnaryOp) and type(node.op) in UNARY else node
-        if not (isinstance(literal, ast.Constant) and type(literal.value) in (int, float)):
+        value = literal.value if isinstance(literal, ast.Constant) else None
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise self.refuse(f"the power {self.source.segment(node)} must be a plain number such as 2", node)
-        if not abs(literal.value) <= ops.MAX_POWER:
+        if not abs(value) <= ops.MAX_POWER:
             raise self.refuse(f"the power {self.source.segment(node)} is too large; powers go up to {ops.MAX_POWER}", node)
 
     def namespace(self, node: ast.AST) -> str | None:
@@ -185,12 +186,14 @@ class Checker:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.refuse("* in front of an argument is not part of the notation", arg)
+        keywords: list[tuple[str, ast.expr]] = []  # each keyword argument's name and value
         for kw in node.keywords:
             if kw.arg is None:
                 raise self.refuse("** in front of an argument is not part of the notation", kw)
             if kw.arg not in op.params:
                 takes = ", ".join(f"{p}=" for p in op.params) or "nothing by name"
                 raise self.refuse(f"{name} has no {kw.arg}=; it takes {takes}", kw)
+            keywords.append((kw.arg, kw.value))
         positional = len(node.args)
         if op.variadic and positional and not node.keywords:
             positional = 1
@@ -200,8 +203,7 @@ class Checker:
         for p in op.params[:positional]:
             if any(kw.arg == p for kw in node.keywords):
                 raise self.refuse(f"{name} was given {p} twice", node, at)
-        names = [*op.params[:positional], *(kw.arg for kw in node.keywords)]
-        for arg, p in zip([*node.args[:positional], *(kw.value for kw in node.keywords)], names):
+        for arg, p in [*zip(node.args[:positional], op.params), *((value, keyword) for keyword, value in keywords)]:
             self.visit(arg, ops.ROLES.get(p, "arg"))
         for arg in node.args[positional:]:
             self.visit(arg, "arg")
