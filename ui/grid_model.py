@@ -32,7 +32,17 @@ from gradlab.session import Session
 from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
 from ui import palette
-from ui.cell_look import BLACK, TINT_LEVELS, format_value, full_precision, ink_for, tint_alpha, tint_level
+from ui.cell_look import (
+    BLACK,
+    MARK_CUES,
+    TINT_LEVELS,
+    cued_font,
+    format_value,
+    full_precision,
+    ink_for,
+    tint_alpha,
+    tint_level,
+)
 from ui.signals import follow
 from ui.watch_controls import WATCHED_COLOUR, watched_state
 
@@ -94,18 +104,7 @@ class TensorModel(QAbstractTableModel):
     @cell_font.setter
     def cell_font(self, font: QFont) -> None:
         self._cell_font = QFont(font)
-        self._fonts = {}
-        for state in ("source", "influenced", "blocked", "kink", "watched"):
-            # Marks are never told by colour alone: the cells the inspected cell moves are underlined, the
-            # cells it cannot move italic (and hatched), the cells behind a ReLU at its kink italic and
-            # underlined, the inspected cell bold and underlined, the watched cell bold and overlined (and
-            # outlined by the delegate).
-            variant = QFont(font)
-            variant.setBold(state in ("source", "watched"))
-            variant.setItalic(state in ("blocked", "kink"))
-            variant.setUnderline(state in ("source", "influenced", "kink"))
-            variant.setOverline(state == "watched")
-            self._fonts[state] = variant
+        self._fonts = {state: cued_font(font, cues) for state, cues in MARK_CUES.items()}  # never colour alone
 
     # -- what each cell shows, worked out once per change -----------------------------------
 

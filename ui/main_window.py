@@ -40,8 +40,8 @@ from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.session import Session
 from gradlab.sheet import Change, Sheet
-from ui import palette
 from ui.appearance import Appearance
+from ui.cell_legend import CellLegend
 from ui.charts import NudgeCharts
 from ui.commands import Editor
 from ui.elided_label import ElidedLabel
@@ -58,7 +58,6 @@ from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
-from ui.watch_controls import WATCHED_COLOUR
 
 
 def _scrolled(panel: QWidget, name: str) -> QScrollArea:
@@ -224,20 +223,7 @@ class MainWindow(QMainWindow):
         return box
 
     def _build_legend(self) -> None:
-        legend = QLabel(objectName="influence-legend")
-        legend.setText(
-            f"<span style='background:{palette.SOURCE}; color:black'>&nbsp;<b><u>0.3</u></b>&nbsp;</span> inspected "
-            f"<span style='background:{palette.INFLUENCED}; color:black'>&nbsp;<u>0.7</u>&nbsp;</span> moves "
-            "<span style='background:#DDDDDD; color:black'>&nbsp;<i>0.0</i>&nbsp;</span> blocked "
-            f"<span style='background:{palette.ORANGE}; color:black'>&nbsp;<i><u>0.0</u></i>&nbsp;</span> kink "
-            f"<span style='background:{WATCHED_COLOUR}; color:black'>&nbsp;<b>0.4</b>&nbsp;</span> watched")
-        legend.setToolTip("Yellow, bold, underlined: the inspected cell. Green, underlined: a cell it moves. "
-                          "Grey hatching, italic: a cell it reaches but cannot move, because a derivative on the way "
-                          "is 0 (a ReLU that is off, a saturated sigmoid); its tooltip says where. Orange, italic, "
-                          "underlined: a cell behind a ReLU whose input ±ε carries across 0. Purple, bold, "
-                          "overlined and outlined: the watched value (Alt+click or right-click a computed cell).")
-        legend.setAccessibleName("legend: " + legend.toolTip())
-        self.statusBar().addPermanentWidget(legend)
+        self.statusBar().addPermanentWidget(CellLegend())
 
     def _connect(self) -> None:
         """Every part's sentences go to the status bar; the appearance reaches what cannot inherit a font."""
