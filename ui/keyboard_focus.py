@@ -10,7 +10,8 @@ focus among its items (pyqtgraph's view box) and never lets go.
 
 Styles draw focus faintly, if at all: Fusion a one-pixel line inside a button, nothing round a chart
 or a text panel.  ``FocusRing`` is one transparent widget over the window that draws a ring in the
-theme's highlight colour round whichever of the window's widgets has the focus, wherever it sits:
+theme's highlight colour round whichever of the window's widgets the keyboard moved the focus to
+(Qt marks the window when Tab or a shortcut moves it, and unmarks it at a click), wherever it sits:
 it follows the focus as Tab moves it, and the widget as it moves, resizes or scrolls (it watches the
 widget and every widget above it).  Where a scroll area shows only part of the widget, the ring goes
 round the part that is shown.  It takes no clicks and no focus.
@@ -19,7 +20,7 @@ round the part that is shown.  It takes no clicks and no focus.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QRegion
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QGraphicsView, QWidget
 from shiboken6 import isValid
 
@@ -29,7 +30,8 @@ MOVES = frozenset({QEvent.Type.Move, QEvent.Type.Resize, QEvent.Type.Show, QEven
 
 def focus_chain(window: QWidget) -> list[QWidget]:
     """The window's widgets in the order of Qt's focus chain, starting after the window itself."""
-    chain, widget = [], window.nextInFocusChain()
+    chain: list[QWidget] = []
+    widget = window.nextInFocusChain()
     while widget is not None and widget is not window and len(chain) < 100_000:
         chain.append(widget)
         widget = widget.nextInFocusChain()
@@ -61,7 +63,8 @@ class _TabLeaves(QObject):
     """Tab and Shift+Tab go to the next and the previous control, never to the items inside a graphics view."""
 
     def eventFilter(self, view: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+        if (isinstance(event, QKeyEvent) and isinstance(view, QWidget) and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
                 and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)):
             back = event.key() == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             QAbstractScrollArea.focusNextPrevChild(view, not back)
@@ -85,11 +88,15 @@ class FocusRing(QWidget):
         self.target: QWidget | None = None
         self._watched: list[QWidget] = []
         self.hide()
-        QApplication.instance().focusChanged.connect(self._focus_changed)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        ours = new is not None and new is not self and new.window() is self.window() and new is not self.window()
-        self.follow(new if ours else None)
+        """Follow a focus the keyboard moved (Tab, a shortcut); a click shows where it went by itself."""
+        window = self.window()
+        ours = new is not None and new is not self and new.window() is window and new is not window
+        self.follow(new if ours and window.testAttribute(Qt.WidgetAttribute.WA_KeyboardFocusChange) else None)
 
     def follow(self, widget: QWidget | None) -> None:
         """Ring ``widget`` (None: nothing), and keep the ring on it as it moves."""

@@ -153,8 +153,9 @@ def test_the_inspectors_verdict_reads_as_text(window, qtbot):
 
 # -- Tab alone -----------------------------------------------------------------------------------------
 
-def tab_walk(window, qtbot, start: QWidget, key=Qt.Key.Key_Tab, limit: int = 2000) -> list[QWidget]:
-    """Press ``key`` on whatever has the focus until the focus comes back to ``start``; every stop in order."""
+def tab_walk(window, qtbot, start: QWidget, key=Qt.Key.Key_Tab, limit: int = 2000, at_each=None) -> list[QWidget]:
+    """Press ``key`` on whatever has the focus until the focus comes back to ``start``; every stop in order.
+    ``at_each(widget)`` is called at every stop the keys reached."""
     start.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(start.hasFocus)
     stops = [start]
@@ -162,6 +163,8 @@ def tab_walk(window, qtbot, start: QWidget, key=Qt.Key.Key_Tab, limit: int = 200
         QApplication.processEvents()
         qtbot.keyClick(QApplication.focusWidget(), key)
         now = QApplication.focusWidget()
+        if at_each is not None:
+            at_each(now)
         if now is start:
             return stops
         stops.append(now)
@@ -209,21 +212,25 @@ def test_tab_alone_visits_every_panel_in_order_with_a_visible_focus(window, qtbo
     window.resize(1920, 1080)  # wide enough for the backward pass to stand beside the tabs
     qtbot.waitUntil(lambda: window.panels.beside)
     window.inspect("w1", (0, 3))
-    stops = tab_walk(window, qtbot, first_toolbar_control(window))
+    ringed: set[str | None] = set()
+
+    def ring_once_a_part(widget: QWidget) -> None:  # the ring's pixels are checked once a part, to stay quick
+        assert window.focus_ring.target is widget and window.focus_ring.isVisible()
+        if part_of(window, widget) not in ringed:
+            ringed.add(part_of(window, widget))
+            ring_shows(window, widget)
+
+    stops = tab_walk(window, qtbot, first_toolbar_control(window), at_each=ring_once_a_part)
     parts = [part_of(window, w) for w in stops]
     firsts = {}
     for k, part in enumerate(parts):
         firsts.setdefault(part, k)
     order = ["toolbar", "stepper", "sheet", "inspector", "panel tabs", "panels", "formula"]
     assert [p for p in firsts if p is not None] == order, [(p, stops[k].objectName()) for p, k in firsts.items()]
+    assert ringed == set(order)
     assert any(isinstance(w, TensorView) for w in stops) and any(isinstance(w, QTextBrowser) for w in stops)
     for w in stops:
         assert w.focusPolicy() & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus and w.isVisible()
-    for part in order:  # the ring is on show in each part (its pixels are checked once a part, to stay quick)
-        stop = stops[firsts[part]]
-        stop.setFocus(Qt.FocusReason.TabFocusReason)
-        qtbot.waitUntil(stop.hasFocus)
-        ring_shows(window, stop)
 
     back = tab_walk(window, qtbot, stops[0], Qt.Key.Key_Backtab)  # Shift+Tab walks the same stops, backwards
     assert runs(back[1:]) == runs(stops[:0:-1])  # (as many presses in a grid as cells between its ends and the current)
@@ -270,3 +277,11 @@ def test_a_new_network_keeps_the_order(window, qtbot):
     assert firsts[:4] == ["toolbar", "stepper", "sheet", "inspector"], parts
     grids = [w.objectName() for w in stops if isinstance(w, TensorView)]
     assert grids[0] == "grid:x" and "grid:w1" in grids and len(set(grids)) == len(window.sheet_view.views)
+
+
+def test_the_ring_marks_a_focus_the_keyboard_moved_not_a_click(window, qtbot):
+    view = window.sheet_view.views["w1"]
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(view.model().index(1, 1)).center())
+    assert view.hasFocus() and not window.focus_ring.isVisible()  # the clicked cell shows where the focus is
+    qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert window.focus_ring.isVisible() and window.focus_ring.target is QApplication.focusWidget()
