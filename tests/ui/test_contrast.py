@@ -41,7 +41,6 @@ def themed(request, window, qtbot):
     window.inspect("w1", (0, 3))
     window.session.set_eps(0.2)
     window.session.watch("out[1,0]")
-    qtbot.wait(1)  # the charts redraw once a turn of the event loop
     window.charts.refresh()
     return window, request.param
 
