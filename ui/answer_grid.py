@@ -126,8 +126,8 @@ class AnswerGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             text = format_value(v)
             return text if match is None else f"{RIGHT if match else WRONG} {text}"
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tooltip(index)
+        if role == Qt.ItemDataRole.ToolTipRole or role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.tooltip(index)  # a screen reader reads the cell as the tooltip says it
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == MATCH_ROLE:
@@ -170,6 +170,7 @@ class AnswerGridView(QTableView):
         self.grid_model = model
         self.setModel(model)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # one stop for Tab (arrows move between cells): Tab never wraps round inside
         self.setWordWrap(False)
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

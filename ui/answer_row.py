@@ -89,6 +89,8 @@ class AnswerRow:
         edit.setMaxLength(MAX_ANSWER)
         edit.setPlaceholderText(f"…  # {describe(shape)}, like {target.tensor}")
         edit.setToolTip(f"Your line for {target.name}, in the lesson's notation: Enter checks it")
+        edit.setAccessibleName(f"your line for {target.name}")
+        name.setBuddy(edit)
         mark = text_label(f"mark:{target.name}")
         mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
         mark.setMinimumWidth(mark.fontMetrics().horizontalAdvance("✓✓"))
@@ -102,6 +104,7 @@ class AnswerRow:
         colour = palette.MUTED if checking else MARK_COLOURS[verdict]
         self.mark.setStyleSheet(f"background: {colour}; color: {ink_for(QColor(colour)).name()}; font-weight: bold")
         self.message.setText("checking…" if checking or g is None else g.message)
+        self.edit.setAccessibleDescription(f"{self.mark.toolTip()}: {self.message.text()}")  # read after the name
         self.message.setStyleSheet("font-style: italic" if checking or verdict in ("missing", "waiting") else "")
         caret = None if checking or g is None else g.caret
         self._show_caret(caret if g is not None and g.error is not None and g.error.offset is not None else None)

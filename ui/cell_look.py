@@ -8,12 +8,14 @@
 - Sign tints come in a few strengths (``TINT_LEVELS``), each a colour made once.
 - ``ink_for`` picks black or white text for a background by contrast (WCAG), so
   a tinted or marked cell stays readable in the light and the dark theme.
+- ``MARK_CUES`` says how each mark shows without colour (bold, italic, underlined,
+  overlined, hatched, outlined): the grids' fonts and the legend both read it.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 CELL_CHARS = 7
 WIDEST_TEXT = "−0.0000"  # as wide as any text format_value writes (digits are the widest characters)
@@ -74,6 +76,26 @@ def over(colour: QColor, background: QColor) -> QColor:
 
 
 BLACK, WHITE = QColor("#000000"), QColor("#FFFFFF")
+
+# Marks are never told by colour alone, nor from each other by colour alone: each has its own set of cues.
+# The delegate draws "hatched" (in the cell's margin, never across the digits) and "outlined"; the font the rest.
+MARK_CUES: dict[str, tuple[str, ...]] = {
+    "source": ("bold", "underlined"),  # the inspected cell
+    "influenced": ("underlined",),  # a cell it moves
+    "blocked": ("italic", "hatched"),  # a cell it reaches but cannot move
+    "kink": ("italic", "underlined"),  # a cell behind a ReLU at its kink
+    "watched": ("bold", "overlined", "outlined"),  # the watched value
+}
+
+
+def cued_font(font: QFont, cues: tuple[str, ...]) -> QFont:
+    """``font`` with the cues a font can carry: bold, italic, underlined, overlined."""
+    variant = QFont(font)
+    variant.setBold("bold" in cues)
+    variant.setItalic("italic" in cues)
+    variant.setUnderline("underlined" in cues)
+    variant.setOverline("overlined" in cues)
+    return variant
 
 
 def ink_for(background: QColor) -> QColor:

@@ -2,8 +2,9 @@
 
 Ink is given to pyqtgraph as ``#RRGGBB``: axis labels are HTML, where pyqtgraph's own
 shorthands (``"w"``, ``"k"``) are not colours, and would leave a label black on black.
-Every text of a chart (title, axis label, tick, legend, the ε marker, the V's arm names)
-is drawn in the theme's ink on the theme's background: 21:1 in both themes.
+Every text of a chart (title, axis label, tick, legend, the ε marker, the V's arm names),
+the nudge charts', the training charts' and the output plane's alike, is drawn in the
+theme's ink on the theme's background: 21:1 in both themes.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ LIGHT = ChartTheme("#FFFFFF", "#000000", (255, 255, 255, 200))
 DARK = ChartTheme("#000000", "#FFFFFF", (0, 0, 0, 200))
 
 
+def chart_theme(dark: bool) -> ChartTheme:
+    return DARK if dark else LIGHT
+
+
 def style_plot(plot: pg.PlotWidget, title: str, theme: ChartTheme, scale: float) -> None:
-    """Title, axes and ticks of one plot, in the theme's ink and at the font scale."""
+    """Background, title, axes, ticks and legend of one plot, in the theme's ink and at the font scale."""
     tick_font = QFont()
     tick_font.setPointSizeF(TICK_PT * scale)
     plot.setBackground(theme.background)
@@ -49,6 +54,8 @@ def style_plot(plot: pg.PlotWidget, title: str, theme: ChartTheme, scale: float)
         axis.setTickFont(tick_font)
         axis.setLabel(axis.labelText, color=theme.ink, **{"font-size": f"{LABEL_PT * scale:g}pt"})
     legend = item.legend
+    if legend is None:  # a plot without a legend (the training charts, the output plane)
+        return
     legend.setBrush(pg.mkBrush(*theme.legend_fill))
     legend.setLabelTextColor(theme.ink)
     legend.setLabelTextSize(f"{LABEL_PT * scale:g}pt")  # stored only: the labels already made need setText

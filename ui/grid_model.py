@@ -32,7 +32,17 @@ from gradlab.session import Session
 from gradlab.sheet import Change, parse_number
 from gradlab.text import cell_name
 from ui import palette
-from ui.cell_look import BLACK, TINT_LEVELS, format_value, full_precision, ink_for, tint_alpha, tint_level
+from ui.cell_look import (
+    BLACK,
+    MARK_CUES,
+    TINT_LEVELS,
+    cued_font,
+    format_value,
+    full_precision,
+    ink_for,
+    tint_alpha,
+    tint_level,
+)
 from ui.signals import follow
 from ui.watch_controls import WATCHED_COLOUR, watched_state
 
@@ -94,18 +104,7 @@ class TensorModel(QAbstractTableModel):
     @cell_font.setter
     def cell_font(self, font: QFont) -> None:
         self._cell_font = QFont(font)
-        self._fonts = {}
-        for state in ("source", "influenced", "blocked", "kink", "watched"):
-            # Marks are never told by colour alone: the cells the inspected cell moves are underlined, the
-            # cells it cannot move italic (and hatched), the cells behind a ReLU at its kink italic and
-            # underlined, the inspected cell bold and underlined, the watched cell bold and overlined (and
-            # outlined by the delegate).
-            variant = QFont(font)
-            variant.setBold(state in ("source", "watched"))
-            variant.setItalic(state in ("blocked", "kink"))
-            variant.setUnderline(state in ("source", "influenced", "kink"))
-            variant.setOverline(state == "watched")
-            self._fonts[state] = variant
+        self._fonts = {state: cued_font(font, cues) for state, cues in MARK_CUES.items()}  # never colour alone
 
     # -- what each cell shows, worked out once per change -----------------------------------
 
@@ -295,17 +294,39 @@ class TensorModel(QAbstractTableModel):
         return said or "reached by the inspected cell, but a derivative on the way is 0, so it cannot move it"
 
     def accessible_text(self, index: AnyIndex) -> str:
-        """The cell read out: "w1 row 2 column 0, value −0.31, gradient 0.12, moved by the inspected cell"."""
+        """The cell read out: "w1 row 2 column 0, value −0.3100, gradient 0.1200, inspected, moves out[1,0]";
+        a cell the inspected cell reaches says so, and by whom ("moved by w1[2,0]")."""
         cell = self.cell(index)
         where = " ".join(f"{axis} {i}" for axis, i in zip(("row", "column") if len(cell) == 2 else ("entry",), cell))
         said = [f"{self.name} {where}", f"value {self._text(index.row(), index.column())}"]
         if not self.is_grad and self.base in self.sheet.p.grads and self.session.computed(f"{self.base}.g"):
             said.append(f"gradient {format_value(self.sheet.p.grads[self.base][cell])}")
         state = self._state(index.row(), index.column())
-        said += {"source": ["inspected"], "influenced": ["moved by the inspected cell"],
-                 "blocked": ["reached by the inspected cell but not moved"], "kink": ["at a kink of the inspected cell"],
-                 "watched": ["watched"]}.get(state or "", [])
+        by = cell_name(*self.session.inspected) if self.session.inspected is not None else "the inspected cell"
+        if state == "source":
+            said += ["inspected", self._moves()]
+        elif state == "influenced":
+            said.append(f"moved by {by}")
+        elif state == "blocked":
+            said.append(f"reached by {by} but not moved, {self.blocked_reason(cell)}")
+        elif state == "kink":
+            said.append(f"at a kink: {by} moves it one way only")
+        elif state == "watched":
+            said.append("watched")
         return ", ".join(said)
+
+    def _moves(self) -> str:
+        """Which outputs the inspected cell moves: "moves out[1,0], out[2,0]", or how many of them."""
+        out = self.sheet.net.activations()[-1]
+        found = self.session.derived.influence.get(out)
+        if found is None:
+            return f"moves no cell of {out}"
+        moved = np.argwhere(found.moved)
+        if not len(moved):
+            return f"moves no cell of {out}"
+        if len(moved) > 4:
+            return f"moves {len(moved)} of the {found.moved.size} cells of {out}"
+        return "moves " + ", ".join(cell_name(out, tuple(int(i) for i in at)) for at in moved)
 
     def text_for_editing(self, index: AnyIndex) -> str:
         """What an editor opens with: every digit of the cell, in its own dtype."""

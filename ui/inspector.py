@@ -116,9 +116,11 @@ class Inspector(QWidget):
         self.epsilon.setObjectName("epsilon")
         self.epsilon.setValue(session.eps)
         self.epsilon.setToolTip("ε, the nudge: type a number such as 1e-6, or use the arrows to move a decade")
+        self.epsilon.setAccessibleName("ε, the nudge")
         self.slider = QSlider(Qt.Orientation.Horizontal, objectName="epsilon-slider")
         self.slider.setRange(-15 * SLIDER_STEPS_PER_DECADE, 0)
         self.slider.setToolTip("ε on a log scale, from 1e-15 to 1")
+        self.slider.setAccessibleName("ε on a log scale")
         self.epsilon.valueChanged.connect(self._spin_changed)
         self.slider.valueChanged.connect(self._slider_changed)
         self._show_eps()
@@ -128,6 +130,7 @@ class Inspector(QWidget):
         for button, sign, key in ((self.minus, -1.0, "Alt+Down"), (self.plus, 1.0, "Alt+Up")):
             button.setShortcut(QKeySequence(key))
             button.setToolTip(f"Nudge the inspected cell by {'+' if sign > 0 else '−'}ε: a real edit ({key})")
+            button.setAccessibleName(f"nudge by {'plus' if sign > 0 else 'minus'} ε")
             button.clicked.connect(lambda _=False, s=sign: self.nudge(s * self.session.eps))
 
         eps_row = QHBoxLayout()
@@ -165,11 +168,12 @@ class Inspector(QWidget):
             field.setToolTip(tip)
             if name.endswith("verdict"):
                 field.setWordWrap(True)
-                field.setAccessibleName(tip)
+                field.setAccessibleDescription(tip)
             form.addRow(caption, field)
         layout.addLayout(form)
         self.verdict = QLabel(objectName="verdict")
         self.verdict.setWordWrap(True)
+        self.verdict.setAccessibleDescription("whether the nudge and the backward pass agree on this cell's gradient")
         layout.addWidget(self.verdict)
         self.yours = QLabel(objectName="your-gradient")  # the learner's own .g of this cell (Your turn)
         self.yours.setWordWrap(True)
@@ -255,8 +259,8 @@ class Inspector(QWidget):
         if n is None:
             self.title.setText("Select a cell of x, a w or a b to inspect it")
             for label in self.fields.values():
-                label.setText("")
-            self.verdict.setText("")
+                self._say(label, "")
+            self._say(self.verdict, "")
             self.yours.setText("")
             self.watched_box.hide()
             return
@@ -287,15 +291,22 @@ class Inspector(QWidget):
             f["analytic-gradient"].setText(f"— (written at step {self.session.written_at(grad)})")
             f["abs-error"].setText("—")
             for row in ("fd-verdict", "central-verdict"):
-                f[row].setText("")
-            self.verdict.setText(f"{written}: step on through the backward pass to compare it with the nudge")
+                self._say(f[row], "")
+            said = f"{written}: step on through the backward pass to compare it with the nudge"
+            self._say(self.verdict, said, said)
             return
         verdicts = self.session.verdicts(n)
-        f["fd-verdict"].setText(_marked(verdicts[one_sided]))
-        f["central-verdict"].setText(_marked(verdicts["central"]))
+        self._say(f["fd-verdict"], _marked(verdicts[one_sided]), f"{one_sided} quotient {verdicts[one_sided].reason}")
+        self._say(f["central-verdict"], _marked(verdicts["central"]), f"central quotient {verdicts['central'].reason}")
         headline = verdicts[self.session.scheme]
-        self.verdict.setText(f"<b>{_marked(headline, self.session.scheme)}</b>")
-        self.verdict.setAccessibleName(f"verdict: {headline.outcome}: {headline.reason}")
+        self._say(self.verdict, f"<b>{_marked(headline, self.session.scheme)}</b>",
+                  f"verdict, {self.session.scheme} quotient: {headline.reason}")
+
+    @staticmethod
+    def _say(label: QLabel, text: str, said: str = "") -> None:
+        """Show ``text`` and give a screen reader ``said``, the same in words (a badge's ✓ is read as its reason)."""
+        label.setText(text)
+        label.setAccessibleName(said)
 
     def show_yours(self, n: Nudge) -> None:
         """The learner's own value of this cell's gradient, from their line in Your turn, against the nudge."""

@@ -135,7 +135,7 @@ class LocalGridModel(QAbstractTableModel):
         state = self.mark(index)
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{KINK_SYMBOL} {format_value(v)}" if state == "kink" else format_value(v)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == Qt.ItemDataRole.ToolTipRole or role == Qt.ItemDataRole.AccessibleTextRole:
             why = {"kink": f" — {KINK_SYMBOL} on the kink", "mark": " — what the line below is about"}.get(state or "", "")
             return f"{self.grid.title} at {cell_name('', self.cell(index))} = {full_precision(v)}{why}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -165,6 +165,7 @@ class LocalGridView(QTableView):
         self.grid_model = model
         self.setModel(model)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setTabKeyNavigation(False)  # one stop for Tab (arrows move between cells): Tab never wraps round inside
         self.setWordWrap(False)
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -40,8 +41,8 @@ from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.session import Session
 from gradlab.sheet import Change, Sheet
-from ui import palette
 from ui.appearance import Appearance
+from ui.cell_legend import CellLegend
 from ui.charts import NudgeCharts
 from ui.commands import Editor
 from ui.elided_label import ElidedLabel
@@ -50,6 +51,7 @@ from ui.file_actions import FileActions, dropped_scenario
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.jacobian_panel import JacobianPanel
+from ui.keyboard_focus import FocusRing, let_tab_leave, next_stop
 from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
 from ui.panel_area import PanelArea
@@ -58,7 +60,6 @@ from ui.sheet_view import SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
-from ui.watch_controls import WATCHED_COLOUR
 
 
 def _scrolled(panel: QWidget, name: str) -> QScrollArea:
@@ -67,6 +68,7 @@ def _scrolled(panel: QWidget, name: str) -> QScrollArea:
     scroll.setWidget(panel)
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls inside, never to the frame round them
     return scroll
 
 
@@ -127,6 +129,8 @@ class MainWindow(QMainWindow):
         self.status_message = ElidedLabel(objectName="status-message")
         self.statusBar().addWidget(self.status_message, 1)
         self._build_legend()
+        self.focus_ring = FocusRing(self)
+        let_tab_leave(self)  # the charts
         self._connect()
         self.appearance.start()
         self.files.update_title()
@@ -140,10 +144,12 @@ class MainWindow(QMainWindow):
         scroll = QScrollArea(objectName="sheet-scroll")
         scroll.setWidget(self.sheet_view)
         scroll.setWidgetResizable(True)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the grids, and the area scrolls to them
         inspector_scroll = QScrollArea(objectName="inspector-scroll")
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setWidgetResizable(True)
         inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        inspector_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.panels = PanelArea()
         self.panels.add(self.charts, "Nudge charts")
@@ -213,33 +219,26 @@ class MainWindow(QMainWindow):
         self.dtype_box = self._choice(bar, "Precision", "dtype", ["float64", "float32"],
                                       "Compute in float64 or float32: float32 shows round-off in the charts",
                                       self.set_dtype)
+        for button in bar.findChildren(QToolButton):  # Open, Save, Undo, Redo: reached by Tab like the boxes
+            if not button.objectName().startswith("qt_"):
+                button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._sync_controls()
 
     def _choice(self, bar: QToolBar, label: str, name: str, items: list[str], tip: str, chosen) -> QComboBox:
         """A labelled drop-down on the toolbar; ``chosen`` gets the text the user picks."""
-        bar.addWidget(QLabel(f" {label} "))
+        caption = QLabel(f" {label} ")
+        bar.addWidget(caption)
         box = QComboBox(objectName=name)
         box.addItems(items)
         box.setToolTip(tip)
+        box.setAccessibleName(label)
+        caption.setBuddy(box)
         box.activated.connect(lambda i: chosen(box.itemText(i)))
         bar.addWidget(box)
         return box
 
     def _build_legend(self) -> None:
-        legend = QLabel(objectName="influence-legend")
-        legend.setText(
-            f"<span style='background:{palette.SOURCE}; color:black'>&nbsp;<b><u>0.3</u></b>&nbsp;</span> inspected "
-            f"<span style='background:{palette.INFLUENCED}; color:black'>&nbsp;<u>0.7</u>&nbsp;</span> moves "
-            "<span style='background:#DDDDDD; color:black'>&nbsp;<i>0.0</i>&nbsp;</span> blocked "
-            f"<span style='background:{palette.ORANGE}; color:black'>&nbsp;<i><u>0.0</u></i>&nbsp;</span> kink "
-            f"<span style='background:{WATCHED_COLOUR}; color:black'>&nbsp;<b>0.4</b>&nbsp;</span> watched")
-        legend.setToolTip("Yellow, bold, underlined: the inspected cell. Green, underlined: a cell it moves. "
-                          "Grey hatching, italic: a cell it reaches but cannot move, because a derivative on the way "
-                          "is 0 (a ReLU that is off, a saturated sigmoid); its tooltip says where. Orange, italic, "
-                          "underlined: a cell behind a ReLU whose input ±ε carries across 0. Purple, bold, "
-                          "overlined and outlined: the watched value (Alt+click or right-click a computed cell).")
-        legend.setAccessibleName("legend: " + legend.toolTip())
-        self.statusBar().addPermanentWidget(legend)
+        self.statusBar().addPermanentWidget(CellLegend())
 
     def _connect(self) -> None:
         """Every part's sentences go to the status bar; the appearance reaches what cannot inherit a font."""
@@ -277,6 +276,19 @@ class MainWindow(QMainWindow):
         self.bottom_splitter.widget(0).setMinimumWidth(left)
         right = max(300, width // 4)
         self.bottom_splitter.setSizes([left, width - left - right, right])
+
+    def focus_regions(self) -> list[QWidget]:
+        """The window's parts in the order Tab visits them."""
+        return [self.findChild(QToolBar, "toolbar"), self.stepper, self.sheet_view, self.inspector,
+                self.panels.tabs.tabBar(), self.panels]
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab (``next``) and Shift+Tab walk ``focus_regions`` in order, whatever order Qt made the widgets in."""
+        target = next_stop(self, self.focus_regions(), QApplication.focusWidget(), next)
+        if target is None:
+            return super().focusNextPrevChild(next)
+        target.setFocus(Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason)
+        return True
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

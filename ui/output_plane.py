@@ -28,8 +28,8 @@ from gradlab.plane import output_plane
 from gradlab.session import Session
 from gradlab.sheet import Change
 from ui import palette
+from ui.chart_look import LIGHT, chart_theme, style_plot
 from ui.signals import follow
-from ui.training_charts import style_plot
 
 CLASS_COLOURS = (palette.BLUE, palette.ORANGE, palette.BLUISH_GREEN, palette.REDDISH_PURPLE,
                  palette.VERMILLION, palette.YELLOW, palette.GREY)  # Okabe–Ito, class 0, 1, 2, …
@@ -69,7 +69,6 @@ class OutputPlane(QWidget):
         self.session, self.sheet = session, session.sheet
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("output-plane-plot")
-        self.plot.setBackground("w")
         self.plot.setMinimumWidth(200)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.plot.setAspectLocked(False)
@@ -92,19 +91,18 @@ class OutputPlane(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.note)
         self._rect: QRectF | None = None
-        self.foreground, self.font_scale = "k", 1.0
+        self.theme, self.font_scale = LIGHT, 1.0
         self.set_font_scale(1.0)
         follow(session, self, self._on_change)
         self.refresh()
 
     def set_theme(self, dark: bool) -> None:
-        self.foreground = "w" if dark else "k"
-        self.plot.setBackground("k" if dark else "w")
+        self.theme = chart_theme(dark)
         self.set_font_scale(self.font_scale)
 
     def set_font_scale(self, scale: float) -> None:
         self.font_scale = scale
-        style_plot(self.plot, "Output over the inputs", self.foreground, scale)
+        style_plot(self.plot, "Output over the inputs", self.theme, scale)
 
     @property
     def shown(self) -> bool:

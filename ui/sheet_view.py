@@ -14,11 +14,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
+    QAbstractScrollArea,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -73,6 +74,9 @@ class TensorView(QTableView):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
             header.setHighlightSections(True)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+        self.setAccessibleName(f"grid {model.name}")
+        self.setAccessibleDescription("arrow keys move between cells; Tab walks them and leaves after the last, "
+                                      "Ctrl+Tab leaves at once; typing or F2 edits a cell")
         self.apply_font_metrics()
         model.modelReset.connect(self.updateGeometry)
 
@@ -125,6 +129,26 @@ class TensorView(QTableView):
 
     def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
         close_editor_and_move(self, editor, hint, super().closeEditor)  # Enter goes down, Tab right, as in Calc
+
+    def keyPressEvent(self, event) -> None:
+        """Ctrl+Tab (Ctrl+Shift+Tab) leaves the grid at once, for the next control (the previous one)."""
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            back = event.key() == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            QAbstractScrollArea.focusNextPrevChild(self, not back)  # Qt's own step past the widget, not a cell's
+            return
+        super().keyPressEvent(event)
+
+    def moveCursor(self, action: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        """Tab walks the cells as in a spreadsheet, but past the last cell (Shift+Tab: before the first) it leaves
+        the grid for the next control instead of wrapping round to the first: the keyboard is never trapped."""
+        target = super().moveCursor(action, modifiers)
+        here, there = self.currentIndex(), target
+        if here.isValid() and there.isValid():
+            wrapped = {QAbstractItemView.CursorAction.MoveNext: (there.row(), there.column()) < (here.row(), here.column()),
+                       QAbstractItemView.CursorAction.MovePrevious: (there.row(), there.column()) > (here.row(), here.column())}
+            if wrapped.get(action, False):
+                return QModelIndex()
+        return target
 
 
 class TensorBox(QFrame):

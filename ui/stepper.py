@@ -37,6 +37,7 @@ class Stepper(QWidget):
         self.speed.setValue(2.0)
         self.speed.setSuffix(" s")
         self.speed.setToolTip("Seconds per step while playing")
+        self.speed.setAccessibleName("seconds per step while playing")
         self.speed.valueChanged.connect(lambda seconds: self.timer.setInterval(int(seconds * 1000)))
         self.label = ElidedLabel(objectName="step-label")
         self.timer = QTimer(self, interval=2000)

@@ -19,13 +19,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import palette
+from ui.chart_look import LIGHT, ChartTheme, chart_theme, style_plot
 from ui.signals import follow, signals_blocked
 from ui.training_run import TrainingRun
 
@@ -35,23 +35,7 @@ MANY_POINTS = 4_000  # beyond this, curves are drawn reduced to the pixels (min 
 SMOOTH_POINTS = 300
 MIN_WIDTH = 200
 _PEN_WIDTH, _SYMBOL_SIZE = 2.0, 9.0
-_TICK_PT, _LABEL_PT, _TITLE_PT = 8.0, 9.0, 10.0
 NO_CELL = "Inspect a cell of x, a w or a b to follow its value over the steps."
-
-
-def style_plot(plot: pg.PlotWidget, title: str, foreground: str, scale: float) -> None:
-    """A plot's title, axes, ticks and labels in ``foreground`` ink ("k" or "w"), sized by ``scale``."""
-    item = plot.getPlotItem()
-    ink = "black" if foreground == "k" else "white"
-    item.setTitle(f"<span style='color:{ink}; font-size:{_TITLE_PT * scale:g}pt'>{title}</span>")
-    tick_font = QFont()
-    tick_font.setPointSizeF(_TICK_PT * scale)
-    for side in ("left", "bottom"):
-        axis = item.getAxis(side)
-        axis.setPen(pg.mkPen(foreground, width=scale))
-        axis.setTextPen(foreground)
-        axis.setTickFont(tick_font)
-        axis.setLabel(axis.labelText, color=foreground, **{"font-size": f"{_LABEL_PT * scale:g}pt"})
 
 
 def positive(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +51,8 @@ class TrainingCharts(QWidget):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
         self.log_y = False
-        self.font_scale, self.foreground = 1.0, "k"
+        self.font_scale = 1.0
+        self.theme: ChartTheme = LIGHT
         self.run: TrainingRun | None = None  # a run under way, drawn instead of the history alone
         self._pens: list[tuple[pg.PlotDataItem, str]] = []
         self._reduced: dict[int, bool] = {}  # id of a curve: whether it is drawn reduced to the pixels
@@ -106,7 +91,6 @@ class TrainingCharts(QWidget):
     def _plot(self, name: str, title: str, left: str) -> pg.PlotWidget:
         plot = pg.PlotWidget()
         plot.setObjectName(name)  # PlotWidget hands its keyword arguments to its PlotItem
-        plot.setBackground("w")
         plot.setMinimumWidth(MIN_WIDTH)
         plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         plot.setAccessibleName(title)
@@ -237,13 +221,11 @@ class TrainingCharts(QWidget):
     def _title_cell(self, title: str) -> None:
         if title != self._cell_title:  # a new title lays the plot out again: only when it changes
             self._cell_title = title
-            style_plot(self.cell_plot, title, self.foreground, self.font_scale)
+            style_plot(self.cell_plot, title, self.theme, self.font_scale)
 
     def set_theme(self, dark: bool) -> None:
         """White plots with black ink, or black plots with white ink."""
-        self.foreground = "w" if dark else "k"
-        for plot in (self.loss_plot, self.cell_plot):
-            plot.setBackground("k" if dark else "w")
+        self.theme = chart_theme(dark)
         self.set_font_scale(self.font_scale)
 
     def set_font_scale(self, scale: float) -> None:
@@ -251,8 +233,8 @@ class TrainingCharts(QWidget):
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
         self.font_scale = scale
-        style_plot(self.loss_plot, "Loss", self.foreground, scale)
-        style_plot(self.cell_plot, self._cell_title or "Inspected cell", self.foreground, scale)
+        style_plot(self.loss_plot, "Loss", self.theme, scale)
+        style_plot(self.cell_plot, self._cell_title or "Inspected cell", self.theme, scale)
         for curve, colour in self._pens:
             curve.setPen(pg.mkPen(colour, width=_PEN_WIDTH * scale))
         for marker in (self.loss_marker, self.cell_marker):
