@@ -67,6 +67,12 @@ class AnswerEdit(QLineEdit):
         self.focused.emit()
 
 
+def restyle(widget: QWidget, sheet: str) -> None:
+    """Set a widget's style sheet only when it differs: Qt re-polishes the widget on every call, even the same."""
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+
+
 @dataclass
 class AnswerRow:
     """The widgets of one line: ``w1.g =``, the field, the mark, the sentence and, for a refusal, the caret."""
@@ -102,28 +108,28 @@ class AnswerRow:
         self.mark.setText(CHECKING if checking else MARKS[verdict])
         self.mark.setToolTip("being checked" if checking else verdict)
         colour = palette.MUTED if checking else MARK_COLOURS[verdict]
-        self.mark.setStyleSheet(f"background: {colour}; color: {ink_for(QColor(colour)).name()}; font-weight: bold")
+        restyle(self.mark, f"background: {colour}; color: {ink_for(QColor(colour)).name()}; font-weight: bold")
         self.message.setText("checking…" if checking or g is None else g.message)
         self.edit.setAccessibleDescription(f"{self.mark.toolTip()}: {self.message.text()}")  # read after the name
-        self.message.setStyleSheet("font-style: italic" if checking or verdict in ("missing", "waiting") else "")
+        restyle(self.message, "font-style: italic" if checking or verdict in ("missing", "waiting") else "")
         caret = None if checking or g is None else g.caret
         self._show_caret(caret if g is not None and g.error is not None and g.error.offset is not None else None)
-        self.edit.setStyleSheet("")
+        restyle(self.edit, "")
 
     def show_typing(self, problem: ExpressionError | None, text: str) -> None:
         """The line as it is being typed: a red caret under a problem, or a hint to press Enter."""
         if problem is None:
             self.message.setText(TYPING_HINT)
-            self.message.setStyleSheet("font-style: italic")
+            restyle(self.message, "font-style: italic")
             self._show_caret(None)
-            self.edit.setStyleSheet("")
+            restyle(self.edit, "")
             return
         self.message.setText(problem.message)
-        self.message.setStyleSheet("font-weight: bold")  # a problem: in the theme's own ink, never a faint colour
+        restyle(self.message, "font-weight: bold")  # a problem: in the theme's own ink, never a faint colour
         self._show_caret(problem.caret(text) if problem.offset is not None else None, palette.DISAGREE)
-        self.edit.setStyleSheet(f"QLineEdit {{ border: 1px solid {palette.DISAGREE}; }}")
+        restyle(self.edit, f"QLineEdit {{ border: 1px solid {palette.DISAGREE}; }}")
 
     def _show_caret(self, caret: str | None, colour: str = "") -> None:
         self.caret.setText(caret or "")
-        self.caret.setStyleSheet("font-weight: bold" if colour else "")
+        restyle(self.caret, "font-weight: bold" if colour else "")
         self.caret.setVisible(bool(caret))

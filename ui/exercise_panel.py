@@ -49,7 +49,7 @@ from ui.answer_grid import AnswerGridModel, AnswerGridView
 from ui.answer_row import AnswerRow, named, text_label
 from ui.commands import Editor, SetAnswer, SetAnswers
 from ui.grading_worker import GradingWorker
-from ui.signals import follow, signals_blocked
+from ui.signals import follow, out_of_sight, signals_blocked
 
 GRID_HINT = "Click in a line to see its result here, cell by cell."
 
@@ -162,6 +162,7 @@ class ExercisePanel(QWidget):
         layout.addLayout(summary_row)
         layout.addLayout(grids)
 
+        self._stale = False  # something changed while the panel was out of sight
         follow(session, self, self._on_change)
         self._build_rows()
         self._show_answers()
@@ -239,7 +240,7 @@ class ExercisePanel(QWidget):
             self._build_rows()
             self._show_answers()
             self._request()
-        elif change.kind == "values":
+        elif change.kind == "values" and self.session.answers:  # with no line written, every line stays missing
             self._request()
         elif change.kind == "answers":
             self._show_answers()
@@ -346,11 +347,20 @@ class ExercisePanel(QWidget):
         row.show_grade(self._grade(row.target.name), self._checking(row.target.name))
 
     def _refresh(self) -> None:
+        if out_of_sight(self):
+            self._stale = True
+            return
+        self._stale = False
         for row in self.rows.values():
             if expression_for(row.target.name, row.edit.text()) == row.shown:  # a line being typed keeps its hint
                 self._show_row(row)
         self._show_summary()
         self._show_grid()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._refresh()
 
     def _show_summary(self) -> None:
         total = len(self.rows)

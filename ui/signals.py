@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
@@ -25,3 +26,9 @@ def follow(session: Session, owner: QObject, listener: Callable[[Change], None])
     """Subscribe ``listener`` to the session for as long as ``owner`` lives: a view that goes, stops listening."""
     session.subscribe(listener)
     owner.destroyed.connect(lambda *_: session.unsubscribe(listener))
+
+
+def out_of_sight(widget: QWidget) -> bool:
+    """Whether ``widget`` is hidden in a window that is shown (behind another tab, say): its refresh can wait for
+    its ``showEvent``.  A widget built on its own and never shown is not out of sight: it refreshes as it goes."""
+    return widget.window().isVisible() and not widget.isVisible()
