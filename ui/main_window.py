@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         # the helpers, each handed what it acts on
         self.files = FileActions(self.session, self.editor, self.preferences, self)
         self.network_actions = NetworkActions(self.session, self.editor, self.files.load_network, self)
-        self.appearance = Appearance(self, self.preferences, content=self.sheet_view)
+        self.appearance = Appearance(self, self.preferences)
 
         self._place_views()
         self._build_menus_and_toolbar()
