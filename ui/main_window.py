@@ -108,7 +108,6 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.session, self.editor)
         self.charts = NudgeCharts(self.session)
         self.formula = FormulaPanel(self.session)
-        self.formula.setMinimumWidth(240)
         self.loss_display = LossDisplay(self.session)
         self.stepper = Stepper(self.session)
         self.training = TrainingPanel(self.session, self.editor)

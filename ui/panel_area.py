@@ -38,8 +38,7 @@ class PanelArea(QWidget):
         self.tabs.addTab(widget, title)
         if companion:
             self._companion = (widget, title)
-        # as narrow as the widest single panel (the layout would otherwise ask for both side by side)
-        self.setMinimumWidth(self.minimumSizeHint().width())
+        self.updateGeometry()  # as narrow as the widest single panel: ``minimumSizeHint``, which follows the zoom
         self._arrange(self.width())
 
     @property
@@ -89,12 +88,22 @@ class PanelArea(QWidget):
         self._beside = False
 
     def minimumSizeHint(self) -> QSize:
-        """As narrow as the widest single panel: the companion goes back into the tabs before it would not fit."""
+        """As narrow as the widest single panel, or the tab bar with every panel's tab in view: the companion
+        goes back into the tabs before it would not fit."""
         hint = self.tabs.minimumSizeHint()
         widths = [self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())]
+        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         if self._companion is not None:
             widths.append(self._companion[0].minimumSizeHint().width())
-        return QSize(max([hint.width(), *widths]), hint.height())
+            if self._beside:
+                titles.append(self._companion[1])
+        return QSize(max([hint.width(), *widths, self._tabs_width(titles)]), hint.height())
+
+    def _tabs_width(self, titles: list[str]) -> int:
+        bar = self.tabs.tabBar()
+        metrics = bar.fontMetrics()
+        padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
+        return sum(metrics.horizontalAdvance(title) + padding for title in titles)
 
     def resizeEvent(self, event) -> None:
         self._arrange(event.size().width())
