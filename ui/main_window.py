@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
@@ -59,6 +59,8 @@ from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
 from ui.watch_controls import WATCHED_COLOUR
+
+DEFAULT_SIZE = QSize(1280, 720)
 
 
 def _scrolled(panel: QWidget, name: str) -> QScrollArea:
@@ -129,7 +131,8 @@ class MainWindow(QMainWindow):
         self.files.update_title()
         self.setAcceptDrops(True)
         self.session.subscribe(self._on_change)
-        self.resize(1280, 800)
+        screen = self.screen()  # 1280 × 720 (a 768-px-high laptop has room for it and a title bar), or the screen
+        self.resize(DEFAULT_SIZE.boundedTo(screen.availableGeometry().size()) if screen is not None else DEFAULT_SIZE)
 
     # -- building --------------------------------------------------------------------
 
