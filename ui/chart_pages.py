@@ -41,6 +41,7 @@ class ChartPages(QWidget):
         layout.addWidget(self.tabs)
         layout.addLayout(self.grid, 1)
         self.across, self.rows = 0, 0
+        self._minimum: tuple[tuple, QSize] | None = None
         self._arrange(QSize(10**6, 10**6))
 
     # -- the shape --------------------------------------------------------------------
@@ -78,9 +79,12 @@ class ChartPages(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         """One chart, under the tab bar that pages through the others one at a time (its every tab in view)."""
-        cell = self.cell()
-        return QSize(max(cell.width(), self._tabs_width(self.names)),
-                     cell.height() + self.tabs.sizeHint().height() + self.layout().spacing())
+        key = (self.scale, self.tabs.font().key())  # layouts ask often; the answer changes only with the zoom
+        if self._minimum is None or self._minimum[0] != key:
+            cell = self.cell()
+            self._minimum = key, QSize(max(cell.width(), self._tabs_width(self.names)),
+                                       cell.height() + self.tabs.sizeHint().height() + self.layout().spacing())
+        return self._minimum[1]
 
     def _tabs_width(self, texts: list[str]) -> int:
         """How wide the tab bar is with a tab for each of ``texts``."""

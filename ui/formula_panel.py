@@ -56,6 +56,7 @@ class FormulaPanel(QWidget):
         self._session = session
         self._highlighted: list[str] = []
         self._code_html = self._explanation_html = ""
+        self._code_width: tuple[str, int] | None = None
 
         self._title = QLabel(TITLE)
         self._title.setObjectName("formula-title")
@@ -107,9 +108,12 @@ class FormulaPanel(QWidget):
     def minimumSizeHint(self) -> QSize:
         """Wide enough for ``CODE_COLUMNS`` characters of code (wider lines wrap), at any zoom."""
         hint = super().minimumSizeHint()
-        margins = self.layout().contentsMargins()
-        code = self._code.fontMetrics().horizontalAdvance("x" * CODE_COLUMNS) + 16 + 2 * self._code.frameWidth() + 24
-        return QSize(max(hint.width(), code + margins.left() + margins.right()), hint.height())
+        key = self._code.font().key()  # layouts ask often; the width changes only with the zoom
+        if self._code_width is None or self._code_width[0] != key:
+            margins = self.layout().contentsMargins()
+            code = self._code.fontMetrics().horizontalAdvance("x" * CODE_COLUMNS) + 16 + 2 * self._code.frameWidth() + 24
+            self._code_width = key, code + margins.left() + margins.right()
+        return QSize(max(hint.width(), self._code_width[1]), hint.height())
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every font of the panel, e.g. 1.5 for a projector."""

@@ -32,6 +32,7 @@ class PanelArea(QWidget):
         layout.addWidget(self.splitter)
         self._companion: tuple[QWidget, str] | None = None
         self._beside = False
+        self._tabs_cache: tuple[tuple, int] | None = None
 
     def add(self, widget: QWidget, title: str, companion: bool = False) -> None:
         """Add a panel as a tab; the ``companion`` panel stands beside the tabs when there is room."""
@@ -100,10 +101,14 @@ class PanelArea(QWidget):
         return QSize(max([hint.width(), *widths, self._tabs_width(titles)]), hint.height())
 
     def _tabs_width(self, titles: list[str]) -> int:
+        """How wide the tab bar is with a tab for each of ``titles`` (layouts ask often: kept per font)."""
         bar = self.tabs.tabBar()
-        metrics = bar.fontMetrics()
-        padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
-        return sum(metrics.horizontalAdvance(title) + padding for title in titles)
+        key = (bar.font().key(), tuple(titles))
+        if self._tabs_cache is None or self._tabs_cache[0] != key:
+            metrics = bar.fontMetrics()
+            padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
+            self._tabs_cache = key, sum(metrics.horizontalAdvance(title) + padding for title in titles)
+        return self._tabs_cache[1]
 
     def resizeEvent(self, event) -> None:
         self._arrange(event.size().width())
