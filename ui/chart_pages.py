@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QGridLayout, QTabBar, QVBoxLayout, QWidget
 
 from ui.signals import signals_blocked
 
-CELL = QSize(230, 210)  # the least one chart needs at font scale 1: title, ticks, axis labels, a legend
+CELL = QSize(230, 200)  # the least one chart needs at font scale 1: title, ticks, axis labels, a legend
 ACROSS = (4, 2, 1)  # charts per row: never three, which would leave the fourth alone on a page
 
 
@@ -35,11 +35,11 @@ class ChartPages(QWidget):
         self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(6)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.tabs)
-        layout.addLayout(self.grid, 1)
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.setSpacing(2)
+        self.column.addWidget(self.tabs)
+        self.column.addLayout(self.grid, 1)
         self.across, self.rows = 0, 0
         self._minimum: tuple[tuple, QSize] | None = None
         self._arrange(QSize(10**6, 10**6))
@@ -67,7 +67,7 @@ class ChartPages(QWidget):
         rows_needed = -(-len(self.charts) // across)
         if rows_needed * cell.height() + (rows_needed - 1) * spacing <= height:
             return across, rows_needed  # every chart at once: no tab bar
-        height -= self.tabs.sizeHint().height() + self.layout().spacing()
+        height -= self.tabs.sizeHint().height() + self.column.spacing()
         rows = max(1, min(rows_needed, (height + spacing) // (cell.height() + spacing)))
         return across, rows
 
@@ -83,7 +83,7 @@ class ChartPages(QWidget):
         if self._minimum is None or self._minimum[0] != key:
             cell = self.cell()
             self._minimum = key, QSize(max(cell.width(), self._tabs_width(self.names)),
-                                       cell.height() + self.tabs.sizeHint().height() + self.layout().spacing())
+                                       cell.height() + self.tabs.sizeHint().height() + self.column.spacing())
         return self._minimum[1]
 
     def _tabs_width(self, texts: list[str]) -> int:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 SLACK = 40  # px of hysteresis between lifting the companion out and putting it back
 ROOMY = 1.6  # the companion stands beside panels only when they get this many times their minimum width
+SHARE = 0.4  # the part of the width the companion takes when it stands beside the tabs
 
 
 class PanelArea(QWidget):
@@ -31,6 +32,7 @@ class PanelArea(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self._companion: tuple[QWidget, str] | None = None
+        self._companion_index = 0  # where its tab goes back
         self._beside = False
         self._tabs_cache: tuple[tuple, int] | None = None
 
@@ -39,6 +41,7 @@ class PanelArea(QWidget):
         self.tabs.addTab(widget, title)
         if companion:
             self._companion = (widget, title)
+            self._companion_index = self.tabs.indexOf(widget)
         self.updateGeometry()  # as narrow as the widest single panel: ``minimumSizeHint``, which follows the zoom
         self._arrange(self.width())
 
@@ -57,9 +60,15 @@ class PanelArea(QWidget):
         """The width at which both the tabs and the companion have room to be read, not merely to fit."""
         if self._companion is None:
             return 0
-        others = max((self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())
-                      if self.tabs.widget(i) is not self._companion[0]), default=0)
+        others = self._others_minimum()
         return int(ROOMY * others) + self._companion[0].minimumSizeHint().width() + self.splitter.handleWidth() + 24
+
+    def _others_minimum(self) -> int:
+        """The width the panels other than the companion need, their tabs in view."""
+        companion = self._companion[0] if self._companion is not None else None
+        others = [i for i in range(self.tabs.count()) if self.tabs.widget(i) is not companion]
+        widths = [self.tabs.widget(i).minimumSizeHint().width() for i in others]
+        return max([*widths, self._tabs_width([self.tabs.tabText(i) for i in others])], default=0)
 
     def _arrange(self, width: int) -> None:
         if self._companion is None:
@@ -79,13 +88,14 @@ class PanelArea(QWidget):
         if current is not widget and current is not None:
             self.tabs.setCurrentWidget(current)
         total = max(self.width(), 1)
-        side = max(widget.minimumSizeHint().width(), total // 3)
+        # two fifths for the companion (the code's lines unwrapped), as long as the tabs keep room to be read
+        side = min(max(widget.minimumSizeHint().width(), int(SHARE * total)), total - int(ROOMY * self._others_minimum()))
         self.splitter.setSizes([total - side, side])
         self._beside = True
 
     def _put_back(self) -> None:
         widget, title = self._companion
-        self.tabs.addTab(widget, title)
+        self.tabs.insertTab(self._companion_index, widget, title)  # back in its place: the tabs keep their order
         self._beside = False
 
     def minimumSizeHint(self) -> QSize:
