@@ -112,6 +112,9 @@ def chart_problems(window: MainWindow, where: str) -> list[str]:
             found.append(f"{where}: chart {name} is {plot.width()}×{plot.height()} px at {rect_in(plot, window)}")
             continue
         chart = QRect(0, 0, plot.width(), plot.height())
+        view = item.getViewBox()
+        if view.width() < 80 or view.height() < 50:
+            found.append(f"{where}: chart {name} leaves {view.width():.0f}×{view.height():.0f} px for its data")
         title = item.titleLabel.item
         shown = title.mapRectToScene(title.boundingRect()).toAlignedRect()
         if not chart.contains(shown):
