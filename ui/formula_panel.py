@@ -72,11 +72,11 @@ class FormulaPanel(QWidget):
         self._explanation.setTextFormat(Qt.TextFormat.RichText)
         self._explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self._title)
-        layout.addWidget(self._code, stretch=1)
-        layout.addWidget(self._explanation)
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(4, 4, 4, 4)
+        self._column.addWidget(self._title)
+        self._column.addWidget(self._code, stretch=1)
+        self._column.addWidget(self._explanation)
 
         base = self.font().pointSizeF()
         self._base_size = base if base > 0 else 10.0
@@ -110,7 +110,7 @@ class FormulaPanel(QWidget):
         hint = super().minimumSizeHint()
         key = self._code.font().key()  # layouts ask often; the width changes only with the zoom
         if self._code_width is None or self._code_width[0] != key:
-            margins = self.layout().contentsMargins()
+            margins = self._column.contentsMargins()
             code = self._code.fontMetrics().horizontalAdvance("x" * CODE_COLUMNS) + 16 + 2 * self._code.frameWidth() + 24
             self._code_width = key, code + margins.left() + margins.right()
         return QSize(max(hint.width(), self._code_width[1]), hint.height())
@@ -170,12 +170,12 @@ class FormulaPanel(QWidget):
                 said = " · ".join(f"{verb} {', '.join(names)}" for verb, names in
                                   (("reads", step.reads), ("writes", step.writes)) if names)
                 function.append((said, None))
-            for i, (text, lit) in enumerate(function):
+            for i, (text, marked) in enumerate(function):
                 anchors = ""
                 if k == current:
                     anchors += f'<a name="{FUNCTION_TOP}"></a>' if i == 0 else ""
                     anchors += f'<a name="{FUNCTION_END}"></a>' if i == len(function) - 1 else ""
-                rows.append(self._comment_row(text, anchors) if lit is None else self._row(text, lit, anchors))
+                rows.append(self._comment_row(text, anchors) if marked is None else self._row(text, marked, anchors))
         return f'<table cellspacing="0" cellpadding="2" width="100%">{"".join(rows)}</table>'
 
     def _comment_row(self, text: str, anchors: str = "") -> str:

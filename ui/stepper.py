@@ -60,7 +60,8 @@ class Stepper(QWidget):
 
     def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QToolButton:
         """A button as wide as its text (a push button is at least 80 px in most styles: too wide for 1024 px)."""
-        button = QToolButton(objectName=name, text=text)
+        button = QToolButton(objectName=name)
+        button.setText(text)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         button.setToolTip(tip)
         button.clicked.connect(lambda _=False: slot())
