@@ -11,6 +11,7 @@ screen, hides the menu bar and zooms as far as the window still fits the screen
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette, QShortcut
@@ -49,9 +50,10 @@ class Appearance(QObject):
     theme_changed = Signal(str)
     presentation_changed = Signal(bool, bool)  # on, and whether to go full screen
 
-    def __init__(self, root: QWidget, preferences: Preferences):
+    def __init__(self, root: QWidget, preferences: Preferences, needs: Callable[[], QSize] | None = None):
         super().__init__(root)
         self.root = root
+        self.needs = needs or root.minimumSizeHint  # the least size at which the window shows its content
         self.preferences = preferences
         self.base_point_size = QApplication.font().pointSizeF()
         self.zoom = 1.0
@@ -134,6 +136,10 @@ class Appearance(QObject):
         if self.presentation_action.isChecked() != on:
             self.presentation_action.setChecked(on)
 
+    @property
+    def presenting(self) -> bool:
+        return self._before_presentation is not None
+
     def presentation_limit(self, available: QSize) -> float:
         """The most presentation mode zooms on a screen of ``available``: half as much again as the user's
         zoom, three times on a 4K screen."""
@@ -141,38 +147,38 @@ class Appearance(QObject):
         return min(base * (PRESENTATION_MAX if available.width() >= 3000 else PRESENTATION_ZOOM), ZOOM_MAX)
 
     def zoom_to_fit(self, available: QSize) -> None:
-        """Set the largest zoom, on a grid of ``FIT_STEP``, at which the window's minimum size fits ``available``
-        (at most ``presentation_limit``, at least ``ZOOM_MIN``).
+        """Set the largest zoom, on a grid of ``FIT_STEP``, at which the size the window needs (``needs``: its
+        minimum size, unless told otherwise) fits ``available`` (at most ``presentation_limit``, at least ``ZOOM_MIN``).
 
         The window's minimum size grows about linearly with the zoom, so two measurements predict the
         answer; a step or two either way then confirms it (each zoom costs a relayout of every widget)."""
         limit = _on_grid(self.presentation_limit(available))
-        z0, (w0, h0) = self.zoom, self._minimum()
+        z0, (w0, h0) = self.zoom, self._needed()
         z1 = _on_grid(min(limit, z0 * min(available.width() / max(w0, 1), available.height() / max(h0, 1))))
         if z1 != z0:
             self.set_zoom(z1)
         if abs(z1 - z0) >= FIT_STEP:
-            w1, h1 = self._minimum()
+            w1, h1 = self._needed()
             guesses = [_crossing(z0, a0, z1, a1, room) for a0, a1, room in
                        ((w0, w1, available.width()), (h0, h1, available.height()))]
             self.set_zoom(max(ZOOM_MIN, _on_grid(min([limit, *guesses]))))
         if not self._fits(available):
             while self.zoom - FIT_STEP >= ZOOM_MIN - 1e-9 and not self._fits(available):
-                self.set_zoom(self.zoom - FIT_STEP)
+                self.set_zoom(round(self.zoom - FIT_STEP, 2))
             return
         while self.zoom + FIT_STEP <= limit + 1e-9:  # the prediction may fall short: a step more while it fits
-            self.set_zoom(self.zoom + FIT_STEP)
+            self.set_zoom(round(self.zoom + FIT_STEP, 2))
             if not self._fits(available):
-                self.set_zoom(self.zoom - FIT_STEP)
+                self.set_zoom(round(self.zoom - FIT_STEP, 2))
                 return
 
-    def _minimum(self) -> tuple[int, int]:
+    def _needed(self) -> tuple[int, int]:
         QApplication.sendPostedEvents()  # fonts and layout requests some widgets post to themselves
-        hint = self.root.minimumSizeHint()
+        hint = self.needs()
         return hint.width(), hint.height()
 
     def _fits(self, available: QSize) -> bool:
-        width, height = self._minimum()
+        width, height = self._needed()
         return width <= available.width() and height <= available.height()
 
     # -- themes ----------------------------------------------------------------------

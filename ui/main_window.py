@@ -54,7 +54,7 @@ from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
 from ui.panel_area import PanelArea
 from ui.preferences import Preferences
-from ui.sheet_view import SheetView
+from ui.sheet_view import SheetScroll, SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         # the helpers, each handed what it acts on
         self.files = FileActions(self.session, self.editor, self.preferences, self)
         self.network_actions = NetworkActions(self.session, self.editor, self.files.load_network, self)
-        self.appearance = Appearance(self, self.preferences)
+        self.appearance = Appearance(self, self.preferences, needs=self.presentable_size)
 
         self._place_views()
         self._build_menus_and_toolbar()
@@ -137,9 +137,7 @@ class MainWindow(QMainWindow):
     # -- building --------------------------------------------------------------------
 
     def _place_views(self) -> None:
-        scroll = QScrollArea(objectName="sheet-scroll")
-        scroll.setWidget(self.sheet_view)
-        scroll.setWidgetResizable(True)
+        scroll = self.sheet_scroll = SheetScroll(self.sheet_view)
         inspector_scroll = QScrollArea(objectName="inspector-scroll")
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setWidgetResizable(True)
@@ -267,10 +265,19 @@ class MainWindow(QMainWindow):
         elif not on:
             self.showNormal()
 
+    def presentable_size(self) -> QSize:
+        """The least size at which nothing is cut and the sheet shows its value grids whole: the minimum size,
+        taller by what those grids need beyond the sheet's own minimum (presentation mode zooms to fit it)."""
+        hint = self.minimumSizeHint()
+        more = self.sheet_scroll.values_height() - self.sheet_scroll.minimumSizeHint().height()
+        return QSize(hint.width(), hint.height() + max(0, more))
+
     def fit_panels(self) -> None:
-        """Give the sheet the height it needs (up to 60 %), and the panels below the rest."""
+        """Give the sheet the height it needs (up to 60 %, and at least its value grids' where the panels below
+        keep their minimum), and the panels below the rest."""
         total = sum(self.main_splitter.sizes()) or self.height()
         sheet = min(self.sheet_view.sizeHint().height() + 6, int(0.6 * total))
+        sheet = max(sheet, min(self.sheet_scroll.values_height(), total - self.bottom_splitter.minimumSizeHint().height()))
         self.main_splitter.setSizes([sheet, total - sheet])
         width = sum(self.bottom_splitter.sizes()) or self.width()
         left = self.inspector.sizeHint().width() + 16  # the inspector's labels grow with the zoom
@@ -280,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if not self._fitted:
+        if not self._fitted or self.appearance.presenting:  # presenting: gone full screen, or to a slide's size
             self.fit_panels()
 
     def showEvent(self, event) -> None:
