@@ -4,7 +4,8 @@ For each preset and each screen size the window is sized to the screen (as when 
 screen in presentation mode) and looked over as a newcomer would: the window is no bigger than the screen,
 the loss is on show in a place of its own, every panel lies inside the window with room to be read, every
 grid shows all its cells, no cell's number is cut, no chart's title or axis label is cut, the legend is whole.
-This is done in normal mode, in presentation mode at the zoom it picks, and in presentation mode at zoom 1.
+This is done in normal mode, in presentation mode at the zoom it picks (the largest at which all that holds
+and the sheet shows its value grids whole), and in presentation mode at zoom 1.
 """
 
 from __future__ import annotations
@@ -250,10 +251,14 @@ def on_screen(window: MainWindow, name: str, screen: QSize) -> list[str]:
     if window.menuBar().isVisible():
         found.append(f"{name} at {size}: presentation mode keeps the menu bar")
     found += problems(window, screen, f"{name} at {size}, presentation at zoom {zoom:g}")
+    sheet = window.sheet_scroll
+    if sheet.height() < sheet.values_height():
+        found.append(f"{name} at {size}, presentation at zoom {zoom:g}: the sheet is {sheet.height()} px high, "
+                     f"its value grids {sheet.values_height()} px")
     if zoom < ZOOM_MAX and zoom < window.appearance.presentation_limit(screen):
         window.appearance.set_zoom(zoom + 0.05)  # the zoom picked is the largest that fits
         settle()
-        hint = window.minimumSizeHint()
+        hint = window.presentable_size()
         if hint.width() <= screen.width() and hint.height() <= screen.height():
             found.append(f"{name} at {size}: presentation picked zoom {zoom:g}, but {zoom + 0.05:g} fits too "
                          f"({hint.width()}×{hint.height()})")
@@ -337,3 +342,23 @@ def test_the_window_opens_no_bigger_than_a_768_pixel_high_screen(qtbot):
     qtbot.addWidget(window)
     available = window.screen().availableGeometry().size()
     assert window.height() <= min(720, available.height()) and window.width() <= min(1280, available.width())
+
+
+def test_stepping_on_a_projector_scrolls_to_what_each_call_writes(qtbot):
+    """At 1366×768 in presentation mode the gradient grids are below the fold: each step brings its own into view."""
+    screen = QSize(1366, 768)
+    window = open_on(qtbot, "lesson", screen)
+    window.appearance.set_presentation(True, full_screen=False)
+    settle()
+    scroll = window.sheet_scroll
+    viewport = scroll.viewport()
+    unseen = []
+    for step in range(1, len(window.session.steps()) + 1):
+        window.session.set_step(step)
+        settle()
+        for name in window.session.current_step().writes:
+            box = window.sheet_view.boxes[name]
+            shown = QRect(box.mapTo(viewport, QPoint(0, 0)), box.size())
+            if not viewport.rect().contains(shown):
+                unseen.append(f"step {step} writes {name}, at {shown} outside the {viewport.width()}×{viewport.height()} view")
+    assert not unseen, "\n".join(unseen)
