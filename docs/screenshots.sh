@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
-# The README's pictures, made with the app's own slide options (run from the project folder).
+# Pictures of the app, made with its own slide options (run from the project folder):
+#
+#   docs/screenshots.sh            all of them
+#   docs/screenshots.sh projector  docs/pictures/projector-WxH-THEME.png: presentation mode on the two common
+#                                  projector sizes, 1280×720 and 1024×768, in the light and the dark theme
+#   docs/screenshots.sh readme     the README's pictures (docs/screenshot.png, docs/classroom-*.png)
+#
+# PYTHON picks the interpreter (default .venv/bin/python); no display is needed (Qt draws off screen).
 set -euo pipefail
-gradlab=${GRADLAB:-.venv/bin/gradlab}
-"$gradlab" --screenshot docs/screenshot.png --select 'w1[0,3]'
-for theme in light dark; do
-    "$gradlab" --screenshot "docs/classroom-$theme-step1.png" --size 1920x1080 --presentation --theme "$theme" --step 1
-    "$gradlab" --screenshot "docs/classroom-$theme-last.png" --size 1920x1080 --presentation --theme "$theme" --step 4 \
-        --select 'x[1,0]'
-done
+python=${PYTHON:-.venv/bin/python}
+which=${1:-all}
+case "$which" in all|projector|readme) ;; *) echo "usage: $0 [all|projector|readme]" >&2; exit 2 ;; esac
+
+if [[ $which == all || $which == projector ]]; then
+    mkdir -p docs/pictures
+    for size in 1280x720 1024x768; do
+        for theme in light dark; do
+            "$python" app.py --screenshot "docs/pictures/projector-$size-$theme.png" --presentation --size "$size" \
+                --theme "$theme"
+        done
+    done
+fi
+
+if [[ $which == all || $which == readme ]]; then
+    "$python" app.py --screenshot docs/screenshot.png --select 'w1[0,3]'
+    for theme in light dark; do
+        "$python" app.py --screenshot "docs/classroom-$theme-step1.png" --size 1920x1080 --presentation --theme "$theme" \
+            --step 1
+        "$python" app.py --screenshot "docs/classroom-$theme-last.png" --size 1920x1080 --presentation --theme "$theme" \
+            --step 4 --select 'x[1,0]'
+    done
+fi

@@ -4,12 +4,14 @@ Zoom scales every font together: the grids and their headers (their cells
 resize to fit), the formula panel, the inspector, the loss, and the charts'
 axes, ticks, legends and line widths.  Ctrl+= / Ctrl+- / Ctrl+0 work in any
 mode and the zoom is remembered.  Presentation mode (F5, Esc leaves) goes full
-screen, hides the menu bar and zooms in by half as much again.
+screen, hides the menu bar and zooms as far as the window still fits the screen
+(at most half as much again; three times on a 4K screen).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QPalette, QShortcut
@@ -20,12 +22,23 @@ from ui.preferences import Preferences
 ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 0.6, 4.0, 1.15
 PRESENTATION_ZOOM = 1.5  # the most presentation mode zooms in, beyond the user's zoom, on a screen of 1920 px
 PRESENTATION_MAX = 3.0  # … and on a 4K one
-CONTENT_MARGIN = 40  # px around the content (frames, a scroll bar)
+FIT_STEP = 0.05  # presentation mode's zooms: the same screen always gets the same zoom
 THEMES = {
     # window, base, text, button, highlight, highlighted text: high contrast either way
     "light": ("#F4F4F4", "#FFFFFF", "#000000", "#E6E6E6", "#0072B2", "#FFFFFF"),
     "dark": ("#101010", "#000000", "#FFFFFF", "#262626", "#56B4E9", "#000000"),
 }
+
+
+def _on_grid(zoom: float) -> float:
+    """``zoom`` rounded down to a multiple of ``FIT_STEP`` (a hair of slack for 1.1 / 0.05 not being exact)."""
+    return round(math.floor(zoom / FIT_STEP + 1e-6) * FIT_STEP, 2)
+
+
+def _crossing(z0: float, a0: int, z1: float, a1: int, room: int) -> float:
+    """Where the line through (z0, a0) and (z1, a1) reaches ``room``: the zoom at which a size grows to fill it."""
+    slope = (a1 - a0) / (z1 - z0)
+    return math.inf if slope <= 0 else z0 + (room - a0) / slope  # a side that does not grow never limits
 
 
 class Appearance(QObject):
@@ -37,10 +50,10 @@ class Appearance(QObject):
     theme_changed = Signal(str)
     presentation_changed = Signal(bool, bool)  # on, and whether to go full screen
 
-    def __init__(self, root: QWidget, preferences: Preferences, content: QWidget | None = None):
+    def __init__(self, root: QWidget, preferences: Preferences, needs: Callable[[], QSize] | None = None):
         super().__init__(root)
         self.root = root
-        self.content = content  # what presentation mode tries to show whole (the sheet), if the screen allows
+        self.needs = needs or root.minimumSizeHint  # the least size at which the window shows its content
         self.preferences = preferences
         self.base_point_size = QApplication.font().pointSizeF()
         self.zoom = 1.0
@@ -100,8 +113,8 @@ class Appearance(QObject):
     def set_presentation(self, on: bool, full_screen: bool = True) -> None:
         """Enter or leave presentation mode (``full_screen=False`` keeps the window's size: for slides).
 
-        The zoom is the largest that lets the window fit the screen and, where the screen is wide enough,
-        shows the whole width of the sheet; never more than ``PRESENTATION_MAX`` times the user's zoom."""
+        The zoom is the largest that lets the window fit the screen (``zoom_to_fit``), never more than
+        ``presentation_limit``; leaving gives the user's own zoom back."""
         if on == (self._before_presentation is not None):
             return
         if on:
@@ -110,6 +123,11 @@ class Appearance(QObject):
             screen = self.root.screen()
             available = screen.geometry().size() if full_screen and screen is not None else self.root.size()
             self.zoom_to_fit(available)
+            if not full_screen:  # a zoom tried on the way may have grown the window past its size
+                QApplication.sendPostedEvents()
+                if (layout := self.root.layout()) is not None:
+                    layout.activate()
+                self.root.resize(available)
         else:
             zoom, self._before_presentation = self._before_presentation, None
             self.presentation_changed.emit(False, full_screen)
@@ -118,23 +136,50 @@ class Appearance(QObject):
         if self.presentation_action.isChecked() != on:
             self.presentation_action.setChecked(on)
 
+    @property
+    def presenting(self) -> bool:
+        return self._before_presentation is not None
+
+    def presentation_limit(self, available: QSize) -> float:
+        """The most presentation mode zooms on a screen of ``available``: half as much again as the user's
+        zoom, three times on a 4K screen."""
+        base = self._before_presentation if self._before_presentation is not None else self.zoom
+        return min(base * (PRESENTATION_MAX if available.width() >= 3000 else PRESENTATION_ZOOM), ZOOM_MAX)
+
     def zoom_to_fit(self, available: QSize) -> None:
-        """Zoom as far as the window still fits ``available`` (and the content's width, if it can at all)."""
-        start = self.zoom
-        window = self.root.minimumSizeHint()
-        fits_window = start * min(available.width() / max(window.width(), 1), available.height() / max(window.height(), 1))
-        fits_content = math.inf
-        if self.content is not None:
-            fits_content = start * (available.width() - CONTENT_MARGIN) / max(self.content.sizeHint().width(), 1)
-        limit = start * (PRESENTATION_MAX if available.width() >= 3000 else PRESENTATION_ZOOM)
-        zoom = min(limit, fits_window, max(start, fits_content))
-        self.set_zoom(math.floor(zoom * 20) / 20)  # a step of 0.05: the same screen always gets the same zoom
-        while self.zoom > ZOOM_MIN and not self._fits(available):  # the estimate assumed the window grows with the zoom
-            self.set_zoom(self.zoom - 0.05)
+        """Set the largest zoom, on a grid of ``FIT_STEP``, at which the size the window needs (``needs``: its
+        minimum size, unless told otherwise) fits ``available`` (at most ``presentation_limit``, at least ``ZOOM_MIN``).
+
+        The window's minimum size grows about linearly with the zoom, so two measurements predict the
+        answer; a step or two either way then confirms it (each zoom costs a relayout of every widget)."""
+        limit = _on_grid(self.presentation_limit(available))
+        z0, (w0, h0) = self.zoom, self._needed()
+        z1 = _on_grid(min(limit, z0 * min(available.width() / max(w0, 1), available.height() / max(h0, 1))))
+        if z1 != z0:
+            self.set_zoom(z1)
+        if abs(z1 - z0) >= FIT_STEP:
+            w1, h1 = self._needed()
+            guesses = [_crossing(z0, a0, z1, a1, room) for a0, a1, room in
+                       ((w0, w1, available.width()), (h0, h1, available.height()))]
+            self.set_zoom(max(ZOOM_MIN, _on_grid(min([limit, *guesses]))))
+        if not self._fits(available):
+            while self.zoom - FIT_STEP >= ZOOM_MIN - 1e-9 and not self._fits(available):
+                self.set_zoom(round(self.zoom - FIT_STEP, 2))
+            return
+        while self.zoom + FIT_STEP <= limit + 1e-9:  # the prediction may fall short: a step more while it fits
+            self.set_zoom(round(self.zoom + FIT_STEP, 2))
+            if not self._fits(available):
+                self.set_zoom(round(self.zoom - FIT_STEP, 2))
+                return
+
+    def _needed(self) -> tuple[int, int]:
+        QApplication.sendPostedEvents()  # fonts and layout requests some widgets post to themselves
+        hint = self.needs()
+        return hint.width(), hint.height()
 
     def _fits(self, available: QSize) -> bool:
-        window = self.root.minimumSizeHint()
-        return window.width() <= available.width() and window.height() <= available.height()
+        width, height = self._needed()
+        return width <= available.width() and height <= available.height()
 
     # -- themes ----------------------------------------------------------------------
 

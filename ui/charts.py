@@ -1,4 +1,5 @@
-"""Four charts of the inspected cell's nudges, side by side, measured by the watched value (the loss by default).
+"""Four charts of the inspected cell's nudges, measured by the watched value (the loss by default): side by
+side where there is room, else two by two or a page at a time (``ui.chart_pages``).
 
 ``fd-plot``      the forward and central quotients ΔL/Δε against ε (log x), with the analytic gradient;
 ``error-plot``   |quotient − analytic| against ε (log–log): the V whose right arm is truncation error
@@ -25,7 +26,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
 from gradlab.session import Session
@@ -34,14 +35,16 @@ from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
 from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, set_legend_columns, style_plot, style_text
+from ui.chart_pages import ChartPages
 from ui.signals import follow
 
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot", "secant-plot")
+PAGE_NAMES = ("Quotients", "Error", "Loss", "Secant")  # each chart's name on a tab, when they don't all fit
 EMPTY_TEXT = "Select a cell of x, a w or a b to see its nudge charts"
 LOSS_POINTS = 101
 PLOT_MIN_WIDTH = 120  # four side by side fit beside the inspector on an 800-wide screen
 SECANT_SPAN = 2.5  # the secant plot reaches this many ε either side of the value
-LEGEND_ENTRY = 120  # px a legend entry takes at font scale 1 ("— L − tangent")
+LEGEND_GAP = 12  # px between a legend's columns, at font scale 1
 FOLLOWED = frozenset({"values", "network", "inspected", "watched", "eps", "step"})
 
 
@@ -86,10 +89,9 @@ class NudgeCharts(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.readouts: dict[str, QLabel] = {}
         self._titles: dict[str, str] = {}
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for name in PLOT_NAMES:
-            row.addLayout(self._make_plot(name), 1)
+        self._axis_labels: dict[str, dict[str, tuple[str, ...]]] = {}  # each axis's labels, longest first
+        self.chart_pages: ChartPages | None = None
+        columns = [self._make_plot(name) for name in PLOT_NAMES]
         self.plots["fd-plot"].setLogMode(x=True, y=False)
         self.plots["error-plot"].setLogMode(x=True, y=True)
 
@@ -119,8 +121,8 @@ class NudgeCharts(QWidget):
         self.bent_secant = self._curve(secant, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
         self.bend_markers = self._curve(secant, None, palette.CENTRAL, symbol="t", line=False)
 
-        charts = QWidget()
-        charts.setLayout(row)
+        self._label_plots()
+        charts = self.chart_pages = ChartPages(columns, list(PAGE_NAMES))
         self.empty_label = QLabel(EMPTY_TEXT)
         self.empty_label.setObjectName("charts-empty")
         self.empty_label.setWordWrap(True)
@@ -128,7 +130,6 @@ class NudgeCharts(QWidget):
         self._pages.addWidget(self.empty_label)
         self._pages.addWidget(charts)
         self._charts_page = charts
-        self._label_plots()
         self.set_font_scale(1.0)
         self._move_eps_markers()
         follow(session, self, self._on_change)
@@ -136,7 +137,7 @@ class NudgeCharts(QWidget):
 
     # -- building ------------------------------------------------------------------
 
-    def _make_plot(self, name: str) -> QVBoxLayout:
+    def _make_plot(self, name: str) -> QWidget:
         plot = pg.PlotWidget()
         plot.setObjectName(name)
         plot.setMinimumWidth(PLOT_MIN_WIDTH)
@@ -149,7 +150,7 @@ class NudgeCharts(QWidget):
         item.layout.addItem(legend, 4, 1)
         item.legend = legend
         plot.scene().sigMouseMoved.connect(partial(self._mouse_moved, name))
-        plot.sigDeviceRangeChanged.connect(lambda *_: self._arrange_legend(plot))  # resized
+        plot.sigDeviceRangeChanged.connect(lambda *_: self._fit_text(plot))  # resized
         for side in ("bottom", "left"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # ticks show the numbers themselves, never "(x0.001)"
         readout = QLabel("")
@@ -157,10 +158,12 @@ class NudgeCharts(QWidget):
         readout.setWordWrap(True)
         readout.setMinimumWidth(PLOT_MIN_WIDTH)
         self.plots[name], self.readouts[name] = plot, readout
-        column = QVBoxLayout()
+        cell = QWidget(objectName=f"{name}-cell")
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(plot, 1)
         column.addWidget(readout)
-        return column
+        return cell
 
     def _curve(self, plot: pg.PlotWidget, label: str | None, colour: str, symbol: str | None = None, line: bool = True,
                style: Qt.PenStyle = Qt.PenStyle.SolidLine, in_plot: bool = True) -> pg.PlotDataItem:
@@ -196,20 +199,26 @@ class NudgeCharts(QWidget):
             "loss-plot": "Loss near the value" if watched.is_loss else f"{watched} near the value",
             "secant-plot": "Secant vs tangent",
         }
-        labels = {
-            "fd-plot": ("ε (cell units)", f"Δ{y}/Δε ({unit} per cell unit)"),
-            "error-plot": ("ε (cell units)", f"|quotient − analytic| ({unit} per cell unit)"),
-            "loss-plot": (f"{cell} (cell units)", f"{y} ({unit} units)" if watched.is_loss else y),
-            "secant-plot": (f"{cell} (cell units)", f"{y} − tangent"),
+        # each axis's label from the longest to the shortest: a small chart shows the longest that fits
+        eps = ("ε (cell units)", "ε")
+        moved = (f"{cell} (cell units)", cell)
+        self._axis_labels = {
+            "fd-plot": {"bottom": eps, "left": (f"Δ{y}/Δε ({unit} per cell unit)", f"Δ{y}/Δε")},
+            "error-plot": {"bottom": eps, "left": (f"|quotient − analytic| ({unit} per cell unit)",
+                                                   "|quotient − analytic|", "|error|")},
+            "loss-plot": {"bottom": moved, "left": (f"{y} ({unit} units)", y) if watched.is_loss else (y,)},
+            "secant-plot": {"bottom": moved, "left": (f"{y} − tangent", f"{y} − tan.")},
         }
-        for name, (bottom, left) in labels.items():
-            self.plots[name].setLabel("bottom", bottom)
-            self.plots[name].setLabel("left", left)
+        for name, axes in self._axis_labels.items():
+            for side, texts in axes.items():
+                self.plots[name].setLabel(side, texts[0])
+            self.plots[name].setToolTip(f"{self._titles[name]}: {axes['left'][0]} against {axes['bottom'][0]}")
         for plot, curve, text in (("loss-plot", self.loss_curve, y), ("secant-plot", self.bend_curve, f"{y} − tangent")):
             for sample, label in self.plots[plot].getPlotItem().legend.items:
                 if sample.item is curve:
                     label.setText(text)
         self._restyle()
+        self._fit_all_text()
 
     # -- following the session -------------------------------------------------------
 
@@ -240,16 +249,40 @@ class NudgeCharts(QWidget):
         else:
             self._stale = True
 
-    def _arrange_legends(self) -> None:
+    def _fit_all_text(self) -> None:
         for plot in self.plots.values():
-            self._arrange_legend(plot)
+            self._fit_text(plot)
 
-    def _arrange_legend(self, plot: pg.PlotWidget) -> None:
-        """A narrow plot lists its legend down, a wide one across: the legend is never wider than the plot."""
-        columns = int(max(1, min(3, (plot.width() - 60) // (LEGEND_ENTRY * self.font_scale))))
-        if plot.getPlotItem().legend.columnCount != columns:
-            set_legend_columns(plot.getPlotItem().legend, columns)
-            plot.getPlotItem().setGeometry(QRectF(0, 0, plot.width(), plot.height()))  # as narrow as the view again
+    def _fit_text(self, plot: pg.PlotWidget) -> None:
+        """Fit a plot's text to its size: each axis gets the longest of its labels that fits along it, and the
+        legend as many columns as fit under the plot (across when wide, down when narrow)."""
+        item = plot.getPlotItem()
+        view = item.getViewBox()
+        for side, texts in self._axis_labels.get(plot.objectName(), {}).items():
+            axis = item.getAxis(side)
+            room = view.height() if side == "left" else view.width()
+            chosen = next((t for t in texts if self._label_width(axis, t) <= room), texts[-1])
+            if axis.labelText != chosen:
+                axis.setLabel(chosen)
+        legend = item.legend
+        entry = max((sample.boundingRect().width() + label.item.boundingRect().width() for sample, label in legend.items),
+                    default=1.0) + LEGEND_GAP * self.font_scale
+        room = plot.width() - item.getAxis("left").width() - 8  # the legend sits under the view, beside no axis
+        columns = int(max(1, min(3, len(legend.items), room // entry)))
+        if legend.columnCount != columns:
+            set_legend_columns(legend, columns)
+            item.setGeometry(QRectF(0, 0, plot.width(), plot.height()))  # as narrow as the view again
+
+    @staticmethod
+    def _label_width(axis: pg.AxisItem, text: str) -> float:
+        """The width ``text`` takes as the axis's label, in the axis's label style."""
+        if axis.labelText == text:
+            return axis.label.boundingRect().width()
+        shown = axis.labelText
+        axis.setLabel(text)
+        width = axis.label.boundingRect().width()
+        axis.setLabel(shown)
+        return width
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -415,13 +448,19 @@ class NudgeCharts(QWidget):
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
         self.font_scale = scale
+        if self.chart_pages is not None:
+            self.chart_pages.set_scale(scale)
         self._restyle()
-        self._arrange_legends()
+        self._fit_all_text()
 
     def _restyle(self) -> None:
         scale, theme = self.font_scale, self.theme
         for name, plot in self.plots.items():
             style_plot(plot, self._titles[name], theme, scale)
+            item = plot.getPlotItem()  # pyqtgraph gives a title 30 px: enough at scale 1 only
+            title_height = math.ceil(item.titleLabel.item.boundingRect().height())
+            item.titleLabel.setMaximumHeight(title_height)
+            item.layout.setRowFixedHeight(0, title_height)
         for curve, colour, line, style in self._styles:
             curve.setPen(line_pen(colour, scale, style) if line else None)
             curve.setSymbolSize(SYMBOL_SIZE * scale * (1.0 if line else 1.5))  # a lone marker is drawn larger

@@ -14,8 +14,9 @@ stepping, the step whose lines it marks.  It refreshes itself on every change.
 from __future__ import annotations
 
 import html
+import math
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
@@ -30,6 +31,8 @@ from ui.signals import follow
 TITLE = "Backward pass, as the lesson writes it"
 HINT = "Select a cell to see the line of the backward pass that computed its gradient"
 MARKER = "▶"
+LIT, FUNCTION_TOP, FUNCTION_END = "current", "function-top", "function-end"  # anchors in the listing
+CODE_COLUMNS = 36  # the panel is at least this many characters of code wide; longer lines wrap
 
 
 def _tint(hex_code: str, strength: float) -> str:
@@ -53,24 +56,27 @@ class FormulaPanel(QWidget):
         self._session = session
         self._highlighted: list[str] = []
         self._code_html = self._explanation_html = ""
+        self._code_width: tuple[str, int] | None = None
 
         self._title = QLabel(TITLE)
         self._title.setObjectName("formula-title")
+        self._title.setWordWrap(True)  # a narrow panel puts the title on two lines rather than cut it
         self._code = QTextBrowser()
         self._code.setObjectName("backward-code")
         self._code.setReadOnly(True)
         self._code.setOpenLinks(False)
+        self._code.installEventFilter(self)  # resized (the explanation under it grew): the current call stays in view
         self._explanation = QLabel()
         self._explanation.setObjectName("explanation")
         self._explanation.setWordWrap(True)
         self._explanation.setTextFormat(Qt.TextFormat.RichText)
         self._explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self._title)
-        layout.addWidget(self._code, stretch=1)
-        layout.addWidget(self._explanation)
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(4, 4, 4, 4)
+        self._column.addWidget(self._title)
+        self._column.addWidget(self._code, stretch=1)
+        self._column.addWidget(self._explanation)
 
         base = self.font().pointSizeF()
         self._base_size = base if base > 0 else 10.0
@@ -91,14 +97,23 @@ class FormulaPanel(QWidget):
         if code_html != self._code_html:  # most edits change numbers only: the listing is laid out again only if it changed
             self._code_html = code_html
             self._code.setHtml(code_html)
-            if self._highlighted:
-                self._code.scrollToAnchor("current")
+            self.show_current()
         self._explanation.setText(self._explanation_html)
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if self._highlighted:  # keep the marked line in view as the panel is laid out or resized
-            QTimer.singleShot(0, self, lambda: self._code.scrollToAnchor("current"))
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self._code and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self, self.show_current)  # once the listing has been laid out at its new width
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        """Wide enough for ``CODE_COLUMNS`` characters of code (wider lines wrap), at any zoom."""
+        hint = super().minimumSizeHint()
+        key = self._code.font().key()  # layouts ask often; the width changes only with the zoom
+        if self._code_width is None or self._code_width[0] != key:
+            margins = self._column.contentsMargins()
+            code = self._code.fontMetrics().horizontalAdvance("x" * CODE_COLUMNS) + 16 + 2 * self._code.frameWidth() + 24
+            self._code_width = key, code + margins.left() + margins.right()
+        return QSize(max(hint.width(), self._code_width[1]), hint.height())
 
     def set_font_scale(self, scale: float) -> None:
         """Scale every font of the panel, e.g. 1.5 for a projector."""
@@ -134,36 +149,79 @@ class FormulaPanel(QWidget):
         self._highlighted = []
         rows = []
         stepping = self._session.step - 1 if self._session.step else None  # the call the stepper just ran
+        current = stepping if stepping is not None else explanation.step if explanation is not None else None
         backward = self._session.backward_count()
         for k, step in enumerate(steps):
             if k == backward:  # then gradient descent: each parameter steps against its gradient
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
-                rows.append(f'<tr><td></td><td style="color:{self._comment}"># update, lr = {self._session.lr:g}</td></tr>')
+                rows.append(self._comment_row(f"update, lr = {self._session.lr:g}"))
             elif k:
                 rows.append('<tr><td colspan="2">&nbsp;</td></tr>')
+            function: list[tuple[str, bool | None]] = []  # this call's lines: (text, lit), None for a comment
             if step.code != (step.call,):
-                rows.append(f'<tr><td></td><td style="color:{self._comment}"># {_escape(step.call)}</td></tr>')
+                function.append((step.call, None))
             for line in step.code:
                 if stepping is not None:
                     lit = k == stepping
                 else:
                     lit = explanation is not None and k == explanation.step and line == explanation.line
-                rows.append(self._row(line, lit))
+                function.append((line, lit))
             if k == stepping:
                 said = " · ".join(f"{verb} {', '.join(names)}" for verb, names in
                                   (("reads", step.reads), ("writes", step.writes)) if names)
-                rows.append(f'<tr><td></td><td style="color:{self._comment}"># {_escape(said)}</td></tr>')
+                function.append((said, None))
+            for i, (text, marked) in enumerate(function):
+                anchors = ""
+                if k == current:
+                    anchors += f'<a name="{FUNCTION_TOP}"></a>' if i == 0 else ""
+                    anchors += f'<a name="{FUNCTION_END}"></a>' if i == len(function) - 1 else ""
+                rows.append(self._comment_row(text, anchors) if marked is None else self._row(text, marked, anchors))
         return f'<table cellspacing="0" cellpadding="2" width="100%">{"".join(rows)}</table>'
 
-    def _row(self, line: str, lit: bool) -> str:
+    def _comment_row(self, text: str, anchors: str = "") -> str:
+        return f'<tr><td>{anchors}</td><td style="color:{self._comment}"># {_escape(text)}</td></tr>'
+
+    def _row(self, line: str, lit: bool, anchors: str = "") -> str:
         """One code line: a marker cell, then the code; a lit line is tinted and marked ▶."""
         if not lit:
-            return f'<tr><td width="16"></td><td style="white-space:pre-wrap">{_escape(line)}</td></tr>'
-        anchor = "" if self._highlighted else '<a name="current"></a>'
+            return f'<tr><td width="16">{anchors}</td><td style="white-space:pre-wrap">{_escape(line)}</td></tr>'
+        anchors += "" if self._highlighted else f'<a name="{LIT}"></a>'
         self._highlighted.append(line)
         lit_style = f"background-color:{HIGHLIGHT}; color:#000000"
-        return (f'<tr><td width="16" style="{lit_style}">{anchor}{MARKER}</td>'
+        return (f'<tr><td width="16" style="{lit_style}">{anchors}{MARKER}</td>'
                 f'<td style="{lit_style}; white-space:pre-wrap">{_escape(line)}</td></tr>')
+
+    # -- keeping the current function in view -------------------------------------------
+
+    def _anchor_spans(self) -> dict[str, tuple[float, float]]:
+        """Where each named anchor's line lies in the listing: {name: (top, bottom)} in document pixels."""
+        document = self._code.document()
+        layout = document.documentLayout()
+        spans = {}
+        block = document.begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                for name in it.fragment().charFormat().anchorNames():
+                    rect = layout.blockBoundingRect(block)
+                    spans[name] = (rect.top(), rect.bottom())
+                it += 1
+            block = block.next()
+        return spans
+
+    def show_current(self) -> None:
+        """Scroll the listing so the current call's lines are all in view (or, if they can't all be, its ▶ line)."""
+        spans = self._anchor_spans()
+        if FUNCTION_TOP not in spans:
+            return
+        top, bottom = spans[FUNCTION_TOP][0], spans[FUNCTION_END][1]
+        bar, height = self._code.verticalScrollBar(), self._code.viewport().height()
+        if bottom - top > height and LIT in spans:  # too tall to show whole: the lit line, at the top
+            top, bottom = spans[LIT][0], spans[LIT][0] + height
+        if top < bar.value():
+            bar.setValue(int(top))
+        elif bottom > bar.value() + height:
+            bar.setValue(int(math.ceil(bottom - height)))
 
     @property
     def _comment(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
@@ -11,12 +11,14 @@ from ui.elided_label import ElidedLabel
 from ui.signals import follow
 
 BIG = 1.8  # the loss, against the text around it
+TYPICAL = "−0.88888888"  # the widest loss written without an exponent
 
 
 class LossDisplay(QWidget):
     """``L = 0.52648425`` over how it was reduced; the label named ``loss`` holds the number alone.
 
-    The number's label is as wide as the widest number it can show, so an edit never moves anything."""
+    The number's label is as wide as a loss of eight digits (``TYPICAL``), so an edit never moves anything;
+    a wider number (``1.2345678e−05``) widens it once, and it stays that wide until the next zoom."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
@@ -27,15 +29,20 @@ class LossDisplay(QWidget):
         self.value.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.caption = ElidedLabel(objectName="loss-caption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
+        # as wide as its words where the header has room (the stepper gives way), elided only where it has not
+        self.caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         name = QLabel("L =")
         self.big = [name, self.value]
-        layout = QGridLayout(self)
+        number = QHBoxLayout()
+        number.setSpacing(6)
+        number.addStretch(1)
+        number.addWidget(name)
+        number.addWidget(self.value)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
-        layout.setHorizontalSpacing(6)
-        layout.setVerticalSpacing(0)
-        layout.addWidget(name, 0, 0)
-        layout.addWidget(self.value, 0, 1)
-        layout.addWidget(self.caption, 1, 0, 1, 2)
+        layout.setSpacing(0)
+        layout.addLayout(number)
+        layout.addWidget(self.caption)
         self._size_big_labels()
         follow(session, self, self._on_change)
         self.refresh()
@@ -55,11 +62,20 @@ class LossDisplay(QWidget):
             font.setPointSizeF(font.pointSizeF() * BIG)
             font.setBold(True)
             label.setFont(font)
-        self.value.setFixedWidth(self.value.fontMetrics().horizontalAdvance("−8.8888888e−188") + 4)
+        self.value.setFixedWidth(self._width_for(TYPICAL))
+        self._widen_for(self.value.text())
+
+    def _width_for(self, text: str) -> int:
+        return self.value.fontMetrics().horizontalAdvance(text) + 4
+
+    def _widen_for(self, text: str) -> None:
+        if self._width_for(text) > self.value.minimumWidth():
+            self.value.setFixedWidth(self._width_for(text))
 
     def refresh(self) -> None:
         net, loss = self.sheet.net, self.sheet.p.loss
         self.value.setText(f"{float(loss):.8g}".replace("-", "−"))
+        self._widen_for(self.value.text())
         self.value.setToolTip(f"L = {float(loss)!r} (every digit)")
         out = self.sheet.p.values["out"]
         divisor = net.loss_kind.divisor(out.shape, net.reduction)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -56,10 +56,12 @@ from ui.loss_display import LossDisplay
 from ui.network_actions import NetworkActions
 from ui.panel_area import PanelArea
 from ui.preferences import Preferences
-from ui.sheet_view import SheetView
+from ui.sheet_view import SheetScroll, SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
 from ui.training_panel import TrainingPanel
+
+DEFAULT_SIZE = QSize(1280, 720)
 
 
 def _scrolled(panel: QWidget, name: str) -> QScrollArea:
@@ -112,7 +114,6 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.session, self.editor)
         self.charts = NudgeCharts(self.session)
         self.formula = FormulaPanel(self.session)
-        self.formula.setMinimumWidth(240)
         self.loss_display = LossDisplay(self.session)
         self.stepper = Stepper(self.session)
         self.training = TrainingPanel(self.session, self.editor)
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
         # the helpers, each handed what it acts on
         self.files = FileActions(self.session, self.editor, self.preferences, self)
         self.network_actions = NetworkActions(self.session, self.editor, self.files.load_network, self)
-        self.appearance = Appearance(self, self.preferences, content=self.sheet_view)
+        self.appearance = Appearance(self, self.preferences, needs=self.presentable_size)
 
         self._place_views()
         self._build_menus_and_toolbar()
@@ -136,15 +137,13 @@ class MainWindow(QMainWindow):
         self.files.update_title()
         self.setAcceptDrops(True)
         self.session.subscribe(self._on_change)
-        self.resize(1280, 800)
+        screen = self.screen()  # 1280 × 720 (a 768-px-high laptop has room for it and a title bar), or the screen
+        self.resize(DEFAULT_SIZE.boundedTo(screen.availableGeometry().size()) if screen is not None else DEFAULT_SIZE)
 
     # -- building --------------------------------------------------------------------
 
     def _place_views(self) -> None:
-        scroll = QScrollArea(objectName="sheet-scroll")
-        scroll.setWidget(self.sheet_view)
-        scroll.setWidgetResizable(True)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the grids, and the area scrolls to them
+        scroll = self.sheet_scroll = SheetScroll(self.sheet_view)
         inspector_scroll = QScrollArea(objectName="inspector-scroll")
         inspector_scroll.setWidget(self.inspector)
         inspector_scroll.setWidgetResizable(True)
@@ -266,10 +265,19 @@ class MainWindow(QMainWindow):
         elif not on:
             self.showNormal()
 
+    def presentable_size(self) -> QSize:
+        """The least size at which nothing is cut and the sheet shows its value grids whole: the minimum size,
+        taller by what those grids need beyond the sheet's own minimum (presentation mode zooms to fit it)."""
+        hint = self.minimumSizeHint()
+        more = self.sheet_scroll.values_height() - self.sheet_scroll.minimumSizeHint().height()
+        return QSize(hint.width(), hint.height() + max(0, more))
+
     def fit_panels(self) -> None:
-        """Give the sheet the height it needs (up to 60 %), and the panels below the rest."""
+        """Give the sheet the height it needs (up to 60 %, and at least its value grids' where the panels below
+        keep their minimum), and the panels below the rest."""
         total = sum(self.main_splitter.sizes()) or self.height()
         sheet = min(self.sheet_view.sizeHint().height() + 6, int(0.6 * total))
+        sheet = max(sheet, min(self.sheet_scroll.values_height(), total - self.bottom_splitter.minimumSizeHint().height()))
         self.main_splitter.setSizes([sheet, total - sheet])
         width = sum(self.bottom_splitter.sizes()) or self.width()
         left = self.inspector.sizeHint().width() + 16  # the inspector's labels grow with the zoom
@@ -292,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if not self._fitted:
+        if not self._fitted or self.appearance.presenting:  # presenting: gone full screen, or to a slide's size
             self.fit_panels()
 
     def showEvent(self, event) -> None:

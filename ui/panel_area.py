@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 SLACK = 40  # px of hysteresis between lifting the companion out and putting it back
 ROOMY = 1.6  # the companion stands beside panels only when they get this many times their minimum width
+SHARE = 0.4  # the part of the width the companion takes when it stands beside the tabs
 
 
 class PanelArea(QWidget):
@@ -31,15 +32,17 @@ class PanelArea(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self._companion: tuple[QWidget, str] | None = None
+        self._companion_index = 0  # where its tab goes back
         self._beside = False
+        self._tabs_cache: tuple[tuple, int] | None = None
 
     def add(self, widget: QWidget, title: str, companion: bool = False) -> None:
         """Add a panel as a tab; the ``companion`` panel stands beside the tabs when there is room."""
         self.tabs.addTab(widget, title)
         if companion:
             self._companion = (widget, title)
-        # as narrow as the widest single panel (the layout would otherwise ask for both side by side)
-        self.setMinimumWidth(self.minimumSizeHint().width())
+            self._companion_index = self.tabs.indexOf(widget)
+        self.updateGeometry()  # as narrow as the widest single panel: ``minimumSizeHint``, which follows the zoom
         self._arrange(self.width())
 
     @property
@@ -57,9 +60,15 @@ class PanelArea(QWidget):
         """The width at which both the tabs and the companion have room to be read, not merely to fit."""
         if self._companion is None:
             return 0
-        others = max((self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())
-                      if self.tabs.widget(i) is not self._companion[0]), default=0)
+        others = self._others_minimum()
         return int(ROOMY * others) + self._companion[0].minimumSizeHint().width() + self.splitter.handleWidth() + 24
+
+    def _others_minimum(self) -> int:
+        """The width the panels other than the companion need, their tabs in view."""
+        companion = self._companion[0] if self._companion is not None else None
+        others = [i for i in range(self.tabs.count()) if self.tabs.widget(i) is not companion]
+        widths = [self.tabs.widget(i).minimumSizeHint().width() for i in others]
+        return max([*widths, self._tabs_width([self.tabs.tabText(i) for i in others])], default=0)
 
     def _arrange(self, width: int) -> None:
         if self._companion is None:
@@ -79,22 +88,37 @@ class PanelArea(QWidget):
         if current is not widget and current is not None:
             self.tabs.setCurrentWidget(current)
         total = max(self.width(), 1)
-        side = max(widget.minimumSizeHint().width(), total // 3)
+        # two fifths for the companion (the code's lines unwrapped), as long as the tabs keep room to be read
+        side = min(max(widget.minimumSizeHint().width(), int(SHARE * total)), total - int(ROOMY * self._others_minimum()))
         self.splitter.setSizes([total - side, side])
         self._beside = True
 
     def _put_back(self) -> None:
         widget, title = self._companion
-        self.tabs.addTab(widget, title)
+        self.tabs.insertTab(self._companion_index, widget, title)  # back in its place: the tabs keep their order
         self._beside = False
 
     def minimumSizeHint(self) -> QSize:
-        """As narrow as the widest single panel: the companion goes back into the tabs before it would not fit."""
+        """As narrow as the widest single panel, or the tab bar with every panel's tab in view: the companion
+        goes back into the tabs before it would not fit."""
         hint = self.tabs.minimumSizeHint()
         widths = [self.tabs.widget(i).minimumSizeHint().width() for i in range(self.tabs.count())]
+        titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
         if self._companion is not None:
             widths.append(self._companion[0].minimumSizeHint().width())
-        return QSize(max([hint.width(), *widths]), hint.height())
+            if self._beside:
+                titles.append(self._companion[1])
+        return QSize(max([hint.width(), *widths, self._tabs_width(titles)]), hint.height())
+
+    def _tabs_width(self, titles: list[str]) -> int:
+        """How wide the tab bar is with a tab for each of ``titles`` (layouts ask often: kept per font)."""
+        bar = self.tabs.tabBar()
+        key = (bar.font().key(), tuple(titles))
+        if self._tabs_cache is None or self._tabs_cache[0] != key:
+            metrics = bar.fontMetrics()
+            padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
+            self._tabs_cache = key, sum(metrics.horizontalAdvance(title) + padding for title in titles)
+        return self._tabs_cache[1]
 
     def resizeEvent(self, event) -> None:
         self._arrange(event.size().width())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QTableView,
     QToolButton,
@@ -224,6 +225,42 @@ class TensorBox(QFrame):
             painter.end()
 
 
+class SheetScroll(QScrollArea):
+    """The sheet in a scroll area, which knows how tall it must be to show every value grid whole (the
+    gradient grids under them may scroll): the window gives it that height where it can, and presentation
+    mode zooms no further than leaves it that height.  While stepping it scrolls to what each call writes."""
+
+    def __init__(self, sheet: SheetView, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("sheet-scroll")
+        self.setWidget(sheet)
+        self.setWidgetResizable(True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the grids, and the area scrolls to them
+        self.sheet = sheet
+        follow(sheet.session, self, self._on_change)
+
+    def _on_change(self, change: Change) -> None:
+        if change.kind == "step":  # once the outlines are drawn and the grids laid out
+            QTimer.singleShot(0, self, self.show_written)
+
+    def show_written(self) -> None:
+        """While stepping, scroll the grids the current call writes into view (their top left first, if they
+        don't all fit): on a projector the sheet scrolls, and the class should see each ``.g`` being written."""
+        current = self.sheet.session.current_step()
+        boxes = [self.sheet.boxes[name] for name in current.writes if name in self.sheet.boxes] if current else []
+        if not boxes:
+            return
+        area = QRect(boxes[0].mapTo(self.sheet, QPoint(0, 0)), boxes[0].size())
+        for box in boxes[1:]:
+            area = area.united(QRect(box.mapTo(self.sheet, QPoint(0, 0)), box.size()))
+        self.ensureVisible(area.right(), area.bottom(), 4, 4)
+        self.ensureVisible(area.left(), area.top(), 4, 4)
+
+    def values_height(self) -> int:
+        """The height at which the sheet's headings and value grids show whole, a horizontal scroll bar under them."""
+        return self.sheet.values_height() + 2 * self.frameWidth() + self.horizontalScrollBar().sizeHint().height()
+
+
 class SheetView(QWidget):
     """All the grids, in stages.  ``models`` and ``views`` are keyed by tensor name (``w1``, ``w1.g``…).
 
@@ -358,6 +395,14 @@ class SheetView(QWidget):
     def _current(self, name: str, current) -> None:
         if current.isValid():
             self.session.select(name, self.models[name].cell(current))
+
+    def values_height(self) -> int:
+        """How tall the headings and the value grids under them are: the sheet's first two rows."""
+        grid = self._grid
+        rows = [max((item.sizeHint().height() for col in range(grid.columnCount())
+                     if (item := grid.itemAtPosition(row, col)) is not None), default=0) for row in (0, 1)]
+        margins = grid.contentsMargins()
+        return margins.top() + sum(rows) + grid.verticalSpacing()
 
     def show_gradients(self, on: bool) -> None:
         for box in self.gradient_boxes:

@@ -1,4 +1,5 @@
-"""The backward pass one call at a time: "Backward: Reset ◀ Back  Step ▶  Play".
+"""The backward pass one call at a time: "Backward: Reset ◀ Back  Step ▶  Play", and under the buttons
+what the current step does ("step 2 of 4: lin_grad(l2, out, w2, b2) writes l2.g, w2.g, b2.g").
 
 Step 0 is the forward pass done and every ``.g`` still empty; step 1 is the
 loss's gradient writing ``out.g``; then each layer's gradient function in turn.
@@ -8,9 +9,9 @@ reads and writes, and the formula panel marks its lines.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from gradlab.session import Session
 from gradlab.sheet import Change
@@ -43,18 +44,26 @@ class Stepper(QWidget):
         self.timer = QTimer(self, interval=2000)
         self.timer.timeout.connect(self._tick)
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(QLabel("<b>Backward:</b>"))
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(QLabel("<b>Backward:</b>"))
         for w in (self.reset_button, self.back_button, self.forward_button, self.play_button, self.speed,
                   self.done_button):
-            layout.addWidget(w)
-        layout.addWidget(self.label, 1)
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)  # the sentence under the buttons: it has the window's width to itself
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.label)
         follow(session, self, self._on_change)
         self.refresh()
 
-    def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QPushButton:
-        button = QPushButton(text, objectName=name)
+    def _button(self, text: str, name: str, tip: str, slot, key: str | None = None) -> QToolButton:
+        """A button as wide as its text (a push button is at least 80 px in most styles: too wide for 1024 px)."""
+        button = QToolButton(objectName=name)
+        button.setText(text)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         button.setToolTip(tip)
         button.clicked.connect(lambda _=False: slot())
         if key:
