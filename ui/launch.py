@@ -20,6 +20,8 @@ import tempfile
 from gradlab.cli import COMMANDS
 from gradlab.presets import PRESETS
 
+TABS = {"charts": "charts", "backward": "formula", "train": "training", "your-turn": "exercise", "local": "jacobian"}
+
 
 class UsageError(ValueError):
     """A command-line option that cannot be used; the message is one sentence."""
@@ -33,8 +35,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--screenshot", metavar="PATH", help="render the window off screen to this PNG and exit")
     ap.add_argument("--size", default="1280x800", help="window size for --screenshot, as WIDTHxHEIGHT (default 1280x800)")
     slides = ap.add_argument_group("slides", "what --screenshot shows (for handouts and the README)")
-    slides.add_argument("--select", metavar="TENSOR[r,c]", help="the cell to inspect, e.g. w1[0,3] or b1[2] (default: a w1 cell)")
+    slides.add_argument("--select", metavar="TENSOR[r,c]", help="the cell to inspect, e.g. w1[0,3] or b1[2] (default: a w1 "
+                        "cell), or a computed cell whose gradient and local derivatives are shown, e.g. l1[0,2]")
+    slides.add_argument("--watch", metavar="TENSOR[r,c]", help="the value the nudges are measured by, e.g. out[1,0] "
+                        "(default: the loss)")
     slides.add_argument("--step", type=int, metavar="N", help="stop the backward pass after N calls (0: no .g yet)")
+    slides.add_argument("--tab", choices=list(TABS), help="the panel shown beside the inspector (default: the charts)")
+    slides.add_argument("--train", type=int, metavar="N", help="first take N steps of gradient descent (see --lr)")
+    slides.add_argument("--lr", type=float, help="the learning rate for --train (default: the app's)")
+    slides.add_argument("--answers", metavar="FILE", help="the learner's backward lines for Your turn, a text file of "
+                        "'w1.g = …' lines as gradlab grade reads it")
     slides.add_argument("--theme", choices=["light", "dark"], default="light", help="high-contrast colours (default light)")
     slides.add_argument("--zoom", type=float, default=1.0, help="scale every font, e.g. 1.5 (default 1)")
     slides.add_argument("--presentation", action="store_true", help="as in presentation mode: no menu bar, zoomed by 1.5")
@@ -111,7 +121,8 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
     if args.screenshot:
         try:
             return screenshot(window, args.screenshot, size, select, args)
-        finally:
+        finally:  # the slide's training or lines are not the user's work: closing asks nothing about them
+            window.files.stack.setClean()
             window.close()  # it writes its preferences into the scratch folder, which is then removed
     window.show()
     return app.exec()
@@ -134,21 +145,66 @@ def recover(window) -> list:
     return windows
 
 
+def set_the_scene(window, args: argparse.Namespace, select: tuple[str, tuple[int, ...]]) -> None:
+    """Put the window in the state a slide shows: the selected and watched cells, the learner's lines, some
+    training, a step of the backward pass, a panel.  ``EditError`` (or a file's error) says what cannot be."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from gradlab.errors import EditError
+    from gradlab.grading import MAX_ANSWERS_BYTES, read_answers
+    from gradlab.reading import read_text
+
+    def settle(busy) -> None:  # the grading thread, the training run's turns
+        while busy():
+            QApplication.processEvents()
+            time.sleep(0.01)
+
+    session = window.session
+    name, index = select
+    if name in session.sheet.net.inputs():
+        session.inspect(name, index)
+    elif name.removesuffix(".g") in session.sheet.p.grads:  # a computed cell: its gradient and local derivatives
+        session.explain(name, index)
+        session.select(name, index)
+    else:
+        raise EditError(f"there is no tensor {name}: --select takes a cell of x, a w or a b to inspect, "
+                        f"or of a computed tensor such as {session.sheet.net.activations()[0]} to explain")
+    if args.watch:
+        session.watch(args.watch)
+    if args.answers:
+        session.set_answers(read_answers(read_text(args.answers, MAX_ANSWERS_BYTES, "files of answers")))
+    if args.train:
+        if args.lr is not None:
+            session.set_lr(args.lr)
+        if not window.training.train_steps(args.train):
+            raise EditError(window.status_message.text().rstrip("."))
+        settle(lambda: window.training.running)
+    settle(lambda: window.exercise.busy)
+    if args.answers and window.exercise.grading is not None:  # the first line to fix, in the grid under the lines
+        wrong = next((g.target for g in window.exercise.grading.grades if g.verdict == "wrong"), None)
+        window.exercise.show_target(wrong)
+    session.set_step(args.step)
+    if args.tab:
+        window.panels.show_panel(getattr(window, TABS[args.tab]))
+
+
 def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tuple[int, ...]] | None,
                args: argparse.Namespace) -> int:
     """Render the window as a slide: a cell inspected (so the charts and highlights show), a step, a theme."""
     from PySide6.QtWidgets import QApplication
 
-    from gradlab.errors import EditError
+    from gradlab.errors import EditError, ScenarioError
+    from gradlab.grading import AnswersError
 
     net = window.sheet.net
     if select is None:
         first_w = next(name for name in net.inputs() if name.startswith("w"))
         select = (first_w, (0, net.tensor(first_w).shape[1] - 1))
     try:
-        window.session.inspect(*select)
-        window.session.set_step(args.step)
-    except EditError as e:
+        set_the_scene(window, args, select)
+    except (EditError, ScenarioError, AnswersError) as e:
         print(f"gradlab: {e}", file=sys.stderr)
         return 2
     if not 0.6 <= args.zoom <= 4:

@@ -51,10 +51,13 @@ class PanelArea(QWidget):
         return self._beside
 
     def show_panel(self, widget: QWidget) -> None:
-        """Bring a panel into view: its tab becomes current (the companion, when beside, is always in view)."""
-        index = self.tabs.indexOf(widget)
-        if index >= 0:
-            self.tabs.setCurrentIndex(index)
+        """Bring a panel into view: the tab holding it (or a scroll area round it) becomes current; the
+        companion, when beside, is always in view."""
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is widget or page.isAncestorOf(widget):
+                self.tabs.setCurrentIndex(index)
+                return
 
     def _room_for_both(self) -> int:
         """The width at which both the tabs and the companion have room to be read, not merely to fit."""

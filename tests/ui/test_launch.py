@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from ui.launch import parser, set_the_scene
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,10 +39,23 @@ def test_slides_choose_size_step_cell_theme_and_zoom(tmp_path, theme):
     assert (corner.lightness() < 60) == (theme == "dark")
 
 
+def test_a_slide_of_training_is_written_and_the_app_exits(tmp_path):
+    path = tmp_path / "training.png"
+    done = run_app("--screenshot", str(path), "--preset", "classifier", "--train", "5", "--lr", "0.5",
+                   "--tab", "train", tmp_path=tmp_path)  # the trained network is unsaved: closing must not ask
+    assert done.returncode == 0, done.stderr
+    assert QImage(str(path)).width() == 1280
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--select", "q[1,2]"], "only a cell of x, a w or a b can be inspected"),
+        (["--select", "q[1,2]"], "there is no tensor q: --select takes a cell of x, a w or a b to inspect, or of a computed"),
+        (["--select", "l1[9,0]"], "l1.g[9,0] is outside l1.g, which is 4×4"),
+        (["--watch", "w1[0,0]"], "w1 is an input, not a computed value; the values that can be watched are l1, l2, out, loss"),
+        (["--tab", "nowhere"], "invalid choice: 'nowhere'"),
+        (["--answers", "no-such.txt"], "no-such.txt does not exist"),
+        (["--train", "5", "--lr", "-1"], "the learning rate must be a finite number above 0, not -1"),
         (["--select", "w1 0 3"], "--select must look like w1[0,3]"),
         (["--select", "w1[9,9]"], "w1 is 3×4, so w1[9,9] is out of range"),
         (["--select", "b1[0,1]"], "b1 is 4, so a cell of it takes 1 index, not 2"),
@@ -65,3 +80,21 @@ def test_gradlab_check_through_the_app_command_never_imports_qt():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "loss = 0.298371109" in done.stdout
+
+
+def test_a_slide_can_show_training_the_learners_lines_and_a_layer_jacobian(window, tmp_path):
+    mine = tmp_path / "mine.txt"
+    mine.write_text("out.g = 2. * (out - y) / out.numel()\nl2.g = out.g @ w2.t()\nw2.g = l2.t() @ out.g\n"
+                    "b2.g = out.g.sum(0)\nl1.g = l2.g\n")
+    args = parser().parse_args(["--train", "20", "--lr", "0.1", "--answers", str(mine), "--tab", "your-turn"])
+    before = float(window.sheet.p.loss)
+    set_the_scene(window, args, ("w1", (0, 0)))
+    assert len(window.session.history.losses) == 21 and float(window.sheet.p.loss) < before
+    assert window.exercise.grading is not None and window.exercise.grading["l1.g"].verdict == "wrong"
+    assert window.exercise.shown_target == "l1.g"  # the first line to fix, in the grid under the lines
+    assert window.panels.tabs.currentWidget().isAncestorOf(window.exercise)
+
+    set_the_scene(window, parser().parse_args(["--tab", "local", "--watch", "out[1,0]"]), ("l1", (0, 2)))
+    assert window.session.explained == ("l1", (0, 2)) and window.session.selected == ("l1", (0, 2))
+    assert str(window.session.watched) == "out[1,0]"
+    assert window.panels.tabs.currentWidget().isAncestorOf(window.jacobian)
