@@ -27,6 +27,7 @@ row's share of the loss, instead of the loss (``nudged_values``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,19 @@ class Columns:
                 kept[j] = column
         block = np.stack([kept[int(j)] for j in wanted])
         return block[np.searchsorted(wanted, cols)]
+
+    def carried(self, p: Pass, moved: Iterable[str]) -> Columns:
+        """The cache for ``p``, a pass after an edit: the columns of every tensor the edit did not move
+        (the same array in both passes) are kept; those of the tensors in ``moved`` are read afresh."""
+        follows = Columns(p)
+        moved = set(moved)
+        follows._kept = {name: kept for name, kept in self._kept.items()
+                         if name not in moved and p.values.get(name) is self.values.get(name)}
+        return follows
+
+    def kept(self) -> dict[str, list[int]]:
+        """The columns read so far, by tensor: what a nudge will not have to read again."""
+        return {name: sorted(kept) for name, kept in self._kept.items() if kept}
 
 
 @dataclass
