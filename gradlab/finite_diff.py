@@ -36,7 +36,7 @@ from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
 from gradlab.roundoff import roundoff
-from gradlab.tangents import reach
+from gradlab.tangents import footprint, reach
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
 _CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
@@ -129,8 +129,7 @@ def nudged_values(
     old = p.values[name][tuple(cells.T)]
     step = (old + eps) - old
     value, kink = np.empty_like(eps), np.zeros(len(eps), bool)
-    per_probe = max(net.batch, 1) * max(max(v.shape[-1] for v in p.values.values()), 1)
-    chunk = max(1, _CHUNK_ELEMENTS // per_probe)
+    chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # as many nudges as fit, by the block each moves
     for start in range(0, len(eps), chunk):
         part = slice(start, start + chunk)
         first, patch = _origin(net, columns, name, cells[part], old[part], step[part])

@@ -142,9 +142,10 @@ def update(
                 _set(grads, grads_moved, w, w_g, compare=False)  # nothing reads a parameter's .g: no use looking
                 _set(grads, grads_moved, b, b_g, compare=False)
             continue
-        span = _either(grads_moved.get(wire.out), moved.get(wire.inp))
-        if span is None:
+        either = _either(grads_moved.get(wire.out), moved.get(wire.inp))
+        if either is None:
             continue
+        span = either
         if span.covers(grads[wire.inp]):
             _set(grads, grads_moved, wire.inp, layer.backward(values[wire.inp], values[wire.out], grads[wire.out]))
         else:
