@@ -35,8 +35,8 @@ import numpy as np
 from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
-from gradlab.roundoff import roundoff
-from gradlab.tangents import footprint, reach
+from gradlab.roundoff import cell_roundoff
+from gradlab.tangents import footprint, reach, slopes
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
 _CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
@@ -355,13 +355,15 @@ def nudge(
     lp, lm, sp, sm = rungs.loss_plus[0], rungs.loss_minus[0], rungs.step_plus[0], rungs.step_minus[0]
     with np.errstate(all="ignore"):
         fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
-    bounds, where = roundoff(net, p), reach(net, p, name, cells)
+    local = slopes(net, p)  # the activations' slopes, for the round-off bounds and for how fast the cell moves them
+    bounds, analytic_noise = cell_roundoff(net, p, name, index, local)
+    where = reach(net, p, name, cells, local)
     largest = np.nanmax(np.abs(np.concatenate([[p.loss], rungs.loss_plus[:, 0], rungs.loss_minus[:, 0]])))
     return Nudge(
         name, tuple(int(i) for i in index), float(eps), float(p.values[name][index]),
         float(sp[0]), float(sm[0]), float(p.loss), float(lp[0]), float(lm[0]),
         float(fwd[0]), float(bwd[0]), float(cen[0]), float(p.grads[name][index]), bool(rungs.kink[0]),
-        rungs, float(bounds.difference(largest)), float(bounds.grads[name][index]),
+        rungs, float(bounds.difference(largest)), analytic_noise,
         float(where.rate[0]), float(where.room[0]), net.dtype.name,
     )
 

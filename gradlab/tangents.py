@@ -103,15 +103,16 @@ def footprint(net: Network, p: Pass, name: str) -> int:
     return rows * max(widest, 1)
 
 
-def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
+def reach(net: Network, p: Pass, name: str, cells: np.ndarray, local: dict[str, np.ndarray] | None = None) -> Reach:
     """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches.
 
     Until the first linear layer after it, a cell moves one column (of one row, or of every row), so
     its tangent is kept as that column; the layer's product with it, the rest being 0, is the column
-    times a row of ``w``.  Layers past the last one that reads the tangent are not crossed."""
+    times a row of ``w``.  Layers past the last one that reads the tangent are not crossed.  ``local`` is
+    ``slopes(net, p)`` when it is at hand."""
     cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
     layers = net.named_layers()
-    local = slopes(net, p)
+    local = slopes(net, p) if local is None else local
     chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # a KeyError for a name that is not a tensor
     reads = [k + 1 for k, (layer, _) in enumerate(layers) if not isinstance(layer, Linear)]
     last = len(layers) if net.loss == "cross_entropy" else max(reads, default=0)  # past it, nothing reads the tangent
