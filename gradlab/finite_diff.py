@@ -39,7 +39,7 @@ from gradlab.roundoff import cell_roundoff
 from gradlab.tangents import footprint, reach, slopes
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
-_CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
+_CHUNK_ELEMENTS = 2**20  # a patch block of at most this many numbers per chunk of probes: a few MB, which stay in cache
 
 
 class Columns:
@@ -192,7 +192,7 @@ def _cross(net: Network, columns: Columns, first: int, last: int, patch: Patch) 
             delta = patch.new - patch.old
             moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
             old = Patch(patch.rows, None, patch.old, patch.old).block(columns, wire.out)
-            patch = Patch(patch.rows, None, old, old + moved)
+            patch = Patch(patch.rows, None, old, np.add(old, moved, out=moved))  # old + moved, in moved's own memory
         else:  # an activation acts cell by cell
             if layer.kinked:
                 kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
