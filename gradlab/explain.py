@@ -56,7 +56,7 @@ class Explanation:
     @property
     def adds_up(self) -> bool:
         """Whether the terms, as printed, add up (and multiply out) to the total as printed."""
-        if isinstance(self.terms, Terms):  # what each would print as, worked out for all at once, then summed in order
+        if isinstance(self.terms, Terms) and len(self.terms) > MAX_TERMS:  # worked out for all at once, summed in order
             if not all(np.isfinite(f).all() for f in self.terms.factors):
                 return False  # "inf" and "nan" are not numbers a learner can add up
             printed = sum(self.terms.printed(self.digits).tolist())

@@ -97,7 +97,8 @@ def update(
     Neither ``p`` nor ``products`` is changed: a refused edit leaves them as they were."""
     values, grads, products = dict(p.values), dict(p.grads), dict(products)
     moved = {name: Span.of(top_left, shape, rows_first=name == "y")}
-    for layer, wire in net.named_layers():
+    layers = net.named_layers()
+    for layer, wire in layers:
         if isinstance(layer, Linear):
             w, b = str(wire.w), str(wire.b)
             if wire.inp in moved or w in moved:  # the product reads what moved: made again, whole
@@ -133,7 +134,7 @@ def update(
             _set(grads, grads_moved, "out", kind.grad(out, y, n))
         else:
             _set(grads, grads_moved, "out", kind.grad(out[span.r0:span.r1], y[span.r0:span.r1], n), span)
-    for layer, wire in reversed(net.named_layers()):
+    for layer, wire in reversed(layers):
         if isinstance(layer, Linear):
             w, b = str(wire.w), str(wire.b)
             if wire.out in grads_moved or wire.inp in moved or w in moved:  # products and a sum: made again, whole
@@ -172,31 +173,31 @@ def _set(
     bits differ; ``moved[name]`` becomes the smallest block holding every cell that did.  Without ``compare``
     (a gradient nothing downstream reads) the whole block is taken as moved, unlooked at."""
     old = arrays[name]
-    span = span if span is not None else Span.whole(old)
+    whole = span is None or span.covers(old)
+    at = Span.whole(old) if span is None else span
     new = np.asarray(new, old.dtype)
-    if not compare:
-        arrays[name] = new if span.covers(old) else _pasted(old, span, new)
-        moved[name] = span | moved.get(name)
-        return
-    before = old[span.index(old.ndim)]
-    differs = _bits(new) != _bits(before)
-    if not differs.any():
-        return
-    if differs.ndim == 1:
-        cols = np.flatnonzero(differs)
-        found = Span(0, 1, span.c0 + int(cols[0]), span.c0 + int(cols[-1]) + 1)
-    else:
-        rows, cols = np.flatnonzero(differs.any(1)), np.flatnonzero(differs.any(0))
-        found = Span(span.r0 + int(rows[0]), span.r0 + int(rows[-1]) + 1, span.c0 + int(cols[0]), span.c0 + int(cols[-1]) + 1)
-    arrays[name] = new if span.covers(old) else _pasted(old, span, new)
+    found = at
+    if compare:
+        differs = _bits(new) != _bits(old if whole else old[at.index(old.ndim)])
+        if not differs.any():
+            return
+        if differs.ndim == 1:
+            c0, c1 = _first_last(differs)
+            found = Span(0, 1, at.c0 + c0, at.c0 + c1)
+        else:
+            (r0, r1), (c0, c1) = _first_last(differs.any(1)), _first_last(differs.any(0))
+            found = Span(at.r0 + r0, at.r0 + r1, at.c0 + c0, at.c0 + c1)
+    if whole:
+        arrays[name] = new
+    else:  # a copy of the old array with the block in place: the old pass keeps its own
+        arrays[name] = old.copy()
+        arrays[name][at.index(old.ndim)] = new
     moved[name] = found | moved.get(name)
 
 
-def _pasted(old: np.ndarray, span: Span, block: np.ndarray) -> np.ndarray:
-    """A copy of ``old`` with ``block`` in place of its cells ``span``."""
-    new = old.copy()
-    new[span.index(old.ndim)] = block
-    return new
+def _first_last(hit: np.ndarray) -> tuple[int, int]:
+    """The first index where ``hit`` is true, and one past the last."""
+    return int(hit.argmax()), len(hit) - int(hit[::-1].argmax())
 
 
 def _bits(a: np.ndarray) -> np.ndarray:

@@ -37,8 +37,9 @@ def _problem(net: Network, p: Pass, only: Collection[str] | None = None) -> tupl
         if only is not None and name not in only:
             continue
         with np.errstate(all="ignore"):
-            if np.isfinite(a.sum()):  # an inf or a NaN anywhere makes the sum one too: one pass, nothing allocated
-                continue
+            total = a.sum()
+        if np.isfinite(total):  # an inf or a NaN anywhere makes the sum one too: one pass, nothing allocated
+            continue
         bad = ~np.isfinite(a)
         if bad.any():
             at = tuple(int(i) for i in np.argwhere(bad)[0])
