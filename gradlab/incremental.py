@@ -14,10 +14,11 @@ the very operations ``run`` uses, so the pass that comes out is the one a full
   machine), and a different order rounds differently;
 - a sum over the batch (the loss, ``b.g``) is redone whole.
 
-Each recomputed block is compared, bit for bit, with what it replaces; what
-turns out not to have moved (a ReLU that stays off) keeps its array and stops
-the spread.  An array that did not move is the very array of the old pass, so
-the columns a nudge has read of it (``finite_diff.Columns``) stay good.
+Each recomputed block (not a whole array: looking would cost as much as it
+could spare) is compared, bit for bit, with what it replaces; what turns out
+not to have moved (a ReLU that stays off) keeps its array and stops the
+spread.  An array that did not move is the very array of the old pass, so the
+columns a nudge has read of it (``finite_diff.Columns``) stay good.
 
 ``inp @ w`` of each linear layer is kept once worked out, so that an edit of
 its bias adds the new bias to it rather than multiplying again.
@@ -139,9 +140,9 @@ def update(
             w, b = str(wire.w), str(wire.b)
             if wire.out in grads_moved or wire.inp in moved or w in moved:  # products and a sum: made again, whole
                 inp_g, w_g, b_g = layer.backward(values[wire.inp], values[wire.out], grads[wire.out])
-                _set(grads, grads_moved, wire.inp, inp_g, compare=wire.inp != "x")  # l1.g feeds relu_grad: worth pruning
-                _set(grads, grads_moved, w, w_g, compare=False)  # nothing reads a parameter's .g: no use looking
-                _set(grads, grads_moved, b, b_g, compare=False)
+                _set(grads, grads_moved, wire.inp, inp_g)
+                _set(grads, grads_moved, w, w_g)
+                _set(grads, grads_moved, b, b_g)
             continue
         either = _either(grads_moved.get(wire.out), moved.get(wire.inp))
         if either is None:
@@ -165,33 +166,30 @@ def _part(a: np.ndarray, span: Span) -> np.ndarray:
     return np.ascontiguousarray(a[span.index(a.ndim)])
 
 
-def _set(
-    arrays: dict[str, np.ndarray], moved: dict[str, Span], name: str, new: np.ndarray, span: Span | None = None,
-    compare: bool = True,
-) -> None:
-    """Put ``new`` (the block ``span`` of ``arrays[name]``, or the whole of it) in place, in a copy, if any of its
-    bits differ; ``moved[name]`` becomes the smallest block holding every cell that did.  Without ``compare``
-    (a gradient nothing downstream reads) the whole block is taken as moved, unlooked at."""
+def _set(arrays: dict[str, np.ndarray], moved: dict[str, Span], name: str, new: np.ndarray, span: Span | None = None) -> None:
+    """Put ``new``, the whole of ``arrays[name]`` or its block ``span``, in place, and record in ``moved`` what moved.
+
+    A whole array is taken as moved, unlooked at: looking would cost as much as the cell-by-cell work it
+    could spare.  A block is compared with the cells it replaces, bit for bit; if none differs, the old
+    array stays (and stops the spread), else a copy of it takes the block (the old pass keeps its own)
+    and ``moved[name]`` is the smallest block holding every cell that differed."""
     old = arrays[name]
-    whole = span is None or span.covers(old)
-    at = Span.whole(old) if span is None else span
+    if span is None or span.covers(old):
+        arrays[name] = np.asarray(new, old.dtype)
+        moved[name] = Span.whole(old)
+        return
     new = np.asarray(new, old.dtype)
-    found = at
-    if compare:
-        differs = _bits(new) != _bits(old if whole else old[at.index(old.ndim)])
-        if not differs.any():
-            return
-        if differs.ndim == 1:
-            c0, c1 = _first_last(differs)
-            found = Span(0, 1, at.c0 + c0, at.c0 + c1)
-        else:
-            (r0, r1), (c0, c1) = _first_last(differs.any(1)), _first_last(differs.any(0))
-            found = Span(at.r0 + r0, at.r0 + r1, at.c0 + c0, at.c0 + c1)
-    if whole:
-        arrays[name] = new
-    else:  # a copy of the old array with the block in place: the old pass keeps its own
-        arrays[name] = old.copy()
-        arrays[name][at.index(old.ndim)] = new
+    differs = _bits(new) != _bits(old[span.index(old.ndim)])
+    if not differs.any():
+        return
+    if differs.ndim == 1:
+        c0, c1 = _first_last(differs)
+        found = Span(0, 1, span.c0 + c0, span.c0 + c1)
+    else:
+        (r0, r1), (c0, c1) = _first_last(differs.any(1)), _first_last(differs.any(0))
+        found = Span(span.r0 + r0, span.r0 + r1, span.c0 + c0, span.c0 + c1)
+    arrays[name] = old.copy()
+    arrays[name][span.index(old.ndim)] = new
     moved[name] = found | moved.get(name)
 
 
