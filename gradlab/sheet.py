@@ -19,7 +19,7 @@ import numpy as np
 from gradlab.cost import network_cost
 from gradlab.errors import EditError
 from gradlab.finite_diff import Columns
-from gradlab.incremental import Update, update
+from gradlab.incremental import Span, Update, update
 from gradlab.network import Network, Pass, run
 from gradlab.overflow import write_finite
 from gradlab.table_text import parse_number as parse_number  # typed cells; imported from here too
@@ -44,6 +44,9 @@ class Sheet:
         self.columns = Columns(self.p)  # the columns nudges of this pass have read
         self._products: dict[str, np.ndarray] = {}  # inp @ w of the linear layers, as far as worked out for this pass
         self._finite = False  # whether every value, the loss and every gradient of this pass is known to be finite
+        # What the last change moved, block by block, by grid name ("x", "l1", "w1.g", "y"…): a grid not named
+        # did not move at all.  None after a whole network was swapped in: everything did.
+        self.moved: dict[str, Span] | None = None
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- subscribers ---------------------------------------------------------------
@@ -126,6 +129,7 @@ class Sheet:
         moved = {*done[0].moved, name}  # the edited tensor is the network's own array, written in place
         self.p, self.columns = p, self.columns.carried(p, moved)
         self._products, self._finite = done[0].products, True
+        self.moved = {**done[0].moved, **{f"{k}.g": span for k, span in done[0].grads_moved.items()}}
         self._changed(Change("values", name, top_left, block.shape))
         return old
 
@@ -163,7 +167,7 @@ class Sheet:
 
     def _set_pass(self, p: Pass) -> None:
         self.p, self.columns = p, Columns(p)
-        self._products, self._finite = {}, False
+        self._products, self._finite, self.moved = {}, False, None
 
     def exists(self, name: str, index: tuple[int, ...]) -> bool:
         """Whether ``name[index]`` is a cell of ``x``, a ``w`` or a ``b``: what a learner can nudge."""

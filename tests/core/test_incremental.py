@@ -149,3 +149,23 @@ def test_a_network_swapped_in_starts_with_nothing_kept():
     assert sheet.columns.kept() == {}
     sheet.set_cell("w1", (0, 0), 0.2)
     assert_same_pass(sheet.p, run(sheet.net))
+
+
+def test_the_sheet_says_what_an_edit_moved():
+    """A view can redraw only the blocks that moved: a y edit moves no value, a b1 edit one column of l1."""
+    sheet = Sheet(random_network([5, 4, 2], batch=6, seed=2))
+    assert sheet.moved is None
+    sheet.set_cell("y", (2, 1), 0.5)
+    assert set(sheet.moved) == {"y", "out.g", "l2.g", "w2.g", "b2.g", "l1.g", "x.g", "w1.g", "b1.g"}
+    assert (sheet.moved["y"].r0, sheet.moved["y"].r1, sheet.moved["out.g"].r0, sheet.moved["out.g"].r1) == (2, 3, 2, 3)
+    before = run(sheet.net)
+    sheet.set_cell("b1", (3,), 9.0)
+    l1 = sheet.moved["l1"]
+    assert (l1.c0, l1.c1) == (3, 4)
+    for name in ("l1", "l2", "out"):
+        unmoved = np.ones(before.values[name].shape, bool)
+        if name in sheet.moved:
+            unmoved[sheet.moved[name].index(2)] = False
+        assert same(sheet.p.values[name][unmoved], before.values[name][unmoved])
+    sheet.replace(preset("lesson"))
+    assert sheet.moved is None
