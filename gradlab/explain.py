@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import ast
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, backward_steps
+from gradlab.terms import Terms
 from gradlab.text import MINUS, cell_name, digits, fmt, shortest
 
 MAX_TERMS = 8  # a longer sum shows its first terms and says how many it left out
@@ -30,7 +34,7 @@ MAX_DIGITS = 8  # past this, a total the terms do not reach is marked ≈ and wr
 class Explanation:
     target: str  # "w1.g[2,0]"
     formula: str  # "Σ_b x[b,2]·l1.g[b,0]"
-    terms: tuple[str, ...]  # "(0.3)(−0.12)", one per term of the sum or product
+    terms: Sequence[str]  # "(0.3)(−0.12)", one per term of the sum or product; a long sum's are written when read
     value: float  # the gradient itself, as the backward pass computed it
     step: int  # which of backward_steps(net) wrote it
     line: str  # the lesson's line that wrote it
@@ -38,20 +42,29 @@ class Explanation:
     exact: str = ""  # the gradient in full: the shortest digits that give it back in its dtype
     digits: int = 4  # significant digits of every printed number
 
+    def __post_init__(self) -> None:
+        if isinstance(self.terms, Terms):  # a sum's terms are written with the explanation's digits
+            object.__setattr__(self, "terms", self.terms.at(self.digits))
+
     @property
     def expansion(self) -> str:
-        shown = list(self.terms)
-        if len(shown) > MAX_TERMS:
-            shown = shown[: MAX_TERMS - 2] + [f"… {len(self.terms) - MAX_TERMS + 1} more …", shown[-1]]
-        return " + ".join(shown)
+        n = len(self.terms)
+        if n <= MAX_TERMS:
+            return " + ".join(self.terms)
+        return " + ".join([*self.terms[: MAX_TERMS - 2], f"… {n - MAX_TERMS + 1} more …", self.terms[-1]])
 
     @property
     def adds_up(self) -> bool:
         """Whether the terms, as printed, add up (and multiply out) to the total as printed."""
-        try:
-            printed = sum(evaluate(term) for term in self.terms)
-        except ValueError:
-            return False
+        if isinstance(self.terms, Terms) and len(self.terms) > MAX_TERMS:  # worked out for all at once, summed in order
+            if not all(np.isfinite(f).all() for f in self.terms.factors):
+                return False  # "inf" and "nan" are not numbers a learner can add up
+            printed = sum(self.terms.printed(self.digits).tolist())
+        else:
+            try:
+                printed = sum(evaluate(term) for term in self.terms)
+            except ValueError:
+                return False
         with digits(self.digits):
             return fmt(printed) == fmt(self.value)
 
@@ -106,6 +119,9 @@ def explain(net: Network, p: Pass, name: str, index: tuple[int, ...]) -> Explana
     first = _explain(net, p, name, index)
     found = first
     while not found.adds_up and found.digits < MAX_DIGITS:
+        if isinstance(first.terms, Terms):  # the same terms, written with one digit more
+            found = replace(first, digits=found.digits + 1)
+            continue
         with digits(found.digits + 1):
             found = replace(_explain(net, p, name, index), digits=found.digits + 1)
     return found if found.adds_up else first

@@ -27,6 +27,7 @@ row's share of the loss, instead of the loss (``nudged_values``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,11 +35,11 @@ import numpy as np
 from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
-from gradlab.roundoff import roundoff
-from gradlab.tangents import reach
+from gradlab.roundoff import cell_roundoff
+from gradlab.tangents import footprint, reach, slopes
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
-_CHUNK_ELEMENTS = 2**22  # a patch block of at most this many numbers per probe chunk
+_CHUNK_ELEMENTS = 2**20  # a patch block of at most this many numbers per chunk of probes: a few MB, which stay in cache
 
 
 class Columns:
@@ -61,6 +62,19 @@ class Columns:
                 kept[j] = column
         block = np.stack([kept[int(j)] for j in wanted])
         return block[np.searchsorted(wanted, cols)]
+
+    def carried(self, p: Pass, moved: Iterable[str]) -> Columns:
+        """The cache for ``p``, a pass after an edit: the columns of every tensor the edit did not move
+        (the same array in both passes) are kept; those of the tensors in ``moved`` are read afresh."""
+        follows = Columns(p)
+        moved = set(moved)
+        follows._kept = {name: kept for name, kept in self._kept.items()
+                         if name not in moved and p.values.get(name) is self.values.get(name)}
+        return follows
+
+    def kept(self) -> dict[str, list[int]]:
+        """The columns read so far, by tensor: what a nudge will not have to read again."""
+        return {name: sorted(kept) for name, kept in self._kept.items() if kept}
 
 
 @dataclass
@@ -115,8 +129,7 @@ def nudged_values(
     old = p.values[name][tuple(cells.T)]
     step = (old + eps) - old
     value, kink = np.empty_like(eps), np.zeros(len(eps), bool)
-    per_probe = max(net.batch, 1) * max(max(v.shape[-1] for v in p.values.values()), 1)
-    chunk = max(1, _CHUNK_ELEMENTS // per_probe)
+    chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # as many nudges as fit, by the block each moves
     for start in range(0, len(eps), chunk):
         part = slice(start, start + chunk)
         first, patch = _origin(net, columns, name, cells[part], old[part], step[part])
@@ -179,7 +192,7 @@ def _cross(net: Network, columns: Columns, first: int, last: int, patch: Patch) 
             delta = patch.new - patch.old
             moved = delta * w if delta.shape[2] == 1 else delta @ w  # one column moved: an outer product
             old = Patch(patch.rows, None, patch.old, patch.old).block(columns, wire.out)
-            patch = Patch(patch.rows, None, old, old + moved)
+            patch = Patch(patch.rows, None, old, np.add(old, moved, out=moved))  # old + moved, in moved's own memory
         else:  # an activation acts cell by cell
             if layer.kinked:
                 kink |= ((patch.old > 0) != (patch.new > 0)).any(axis=(1, 2))
@@ -342,13 +355,15 @@ def nudge(
     lp, lm, sp, sm = rungs.loss_plus[0], rungs.loss_minus[0], rungs.step_plus[0], rungs.step_minus[0]
     with np.errstate(all="ignore"):
         fwd, bwd, cen = quotients(p.loss, lp, lm, sp, sm)
-    bounds, where = roundoff(net, p), reach(net, p, name, cells)
+    local = slopes(net, p)  # the activations' slopes, for the round-off bounds and for how fast the cell moves them
+    bounds, analytic_noise = cell_roundoff(net, p, name, index, local)
+    where = reach(net, p, name, cells, local)
     largest = np.nanmax(np.abs(np.concatenate([[p.loss], rungs.loss_plus[:, 0], rungs.loss_minus[:, 0]])))
     return Nudge(
         name, tuple(int(i) for i in index), float(eps), float(p.values[name][index]),
         float(sp[0]), float(sm[0]), float(p.loss), float(lp[0]), float(lm[0]),
         float(fwd[0]), float(bwd[0]), float(cen[0]), float(p.grads[name][index]), bool(rungs.kink[0]),
-        rungs, float(bounds.difference(largest)), float(bounds.grads[name][index]),
+        rungs, float(bounds.difference(largest)), analytic_noise,
         float(where.rate[0]), float(where.room[0]), net.dtype.name,
     )
 

@@ -17,11 +17,13 @@ expression evaluator to check the text computes what the function does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from gradlab.terms import Terms
 from gradlab.text import cell_name, fmt, paren
 
 
@@ -87,7 +89,7 @@ class Working:
     """How one gradient cell was computed, with the numbers put in: ``formula = terms… = value``."""
 
     formula: str  # "Σ_b x[b,2]·l1.g[b,0]"
-    terms: tuple[str, ...]  # "(0.3)(−0.12)", one per term of the sum or product
+    terms: Sequence[str]  # "(0.3)(−0.12)", one per term of the sum or product (a sum's ``Terms`` are written when read)
     note: str  # why the formula has the shape it has
     line: int = 0  # which line of the step's code wrote it
 
@@ -152,20 +154,20 @@ class Linear(Definition):
         i, o, w, b = names.inp, names.out, names.w, names.b
         if grad == i:
             row, r = index
-            terms = tuple(f"({fmt(out_g[row, j])})({fmt(self.w[r, j])})" for j in range(self.w.shape[1]))
+            terms = Terms(out_g[row, :], self.w[r, :])
             return Working(f"Σ_j {o}.g[{row},j]·{w}[{r},j]", terms,
                            f"row {row} of {o}.g times row {r} of {w}, which is column {r} of {w}.t(): "
                            f"{i}[{row},{r}] feeds every output {o}[{row},j] through weight {w}[{r},j]", 0)
         if grad == w:
             r, j = index
-            terms = tuple(f"({fmt(inp[row, r])})({fmt(out_g[row, j])})" for row in range(len(inp)))
+            terms = Terms(inp[:, r], out_g[:, j])
             return Working(f"Σ_b {i}[b,{r}]·{o}.g[b,{j}]", terms,
                            f"every batch row uses the same {w}[{r},{j}], so its gradient adds up one term per row; "
                            f"({i}.unsqueeze(-1) * {o}.g.unsqueeze(1)).sum(0) builds each row's outer product and sums "
                            f"them over b, which is the same sum as {i}.t() @ {o}.g: here, entry [{r},{j}]", 1)
         if grad == b:
             (j,) = index
-            terms = tuple(f"({fmt(out_g[row, j])})" for row in range(len(out_g)))
+            terms = Terms(out_g[:, j])
             return Working(f"Σ_b {o}.g[b,{j}]", terms,
                            f"{o}[b,{j}] moves one for one with {b}[{j}] in every batch row, "
                            f"so the rows' gradients are summed: that is the sum(0)", 2)

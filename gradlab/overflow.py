@@ -10,6 +10,8 @@ ask the same of a whole network.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 import numpy as np
 
 from gradlab.errors import EditError
@@ -23,13 +25,21 @@ def quiet_run(net: Network) -> Pass:
         return run(net)
 
 
-def _problem(net: Network, p: Pass) -> tuple[str, bool] | None:
-    """The first non-finite cell (its name, and whether it is NaN rather than ±inf), or None."""
+def _problem(net: Network, p: Pass, only: Collection[str] | None = None) -> tuple[str, bool] | None:
+    """The first non-finite cell (its name, and whether it is NaN rather than ±inf), or None.
+
+    ``only`` names the tensors to look at (``l1``, ``the loss``, ``w1.g``…) when the others are known to be finite."""
     tensors = [(name, p.values[name]) for name in net.activations()]
     tensors.append(("the loss", np.asarray(p.loss)))
     for step in backward_steps(net):
         tensors += [(grad, p.grads[grad[:-2]]) for grad in step.writes if grad[:-2] in p.grads]
     for name, a in tensors:
+        if only is not None and name not in only:
+            continue
+        with np.errstate(all="ignore"):
+            total = a.sum()
+        if np.isfinite(total):  # an inf or a NaN anywhere makes the sum one too: one pass, nothing allocated
+            continue
         bad = ~np.isfinite(a)
         if bad.any():
             at = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -55,20 +65,30 @@ def _number(v: float, dtype: np.dtype) -> str:
     return f"{mantissa.removesuffix('.0')}e{int(exponent)}" if e else text.removesuffix(".0")
 
 
-def write_finite(net: Network, name: str, top_left: tuple[int, ...], block: np.ndarray) -> tuple[np.ndarray, Pass]:
+def write_finite(
+    net: Network, name: str, top_left: tuple[int, ...], block: np.ndarray,
+    update: Callable[[], tuple[Pass, Collection[str] | None]] | None = None,
+) -> tuple[np.ndarray, Pass]:
     """Write ``block`` into ``name`` (``x``, ``y``, a ``w`` or a ``b``) from ``top_left`` and run the passes.
 
     Returns the block it replaced and the new pass.  When any value, the loss
     or a gradient would not be finite, the old block goes back, bit for bit,
-    and ``EditError`` says which cell overflowed first.
+    and ``EditError`` says which cell overflowed first.  ``update``, when given,
+    brings the old pass up to date instead of running the network again
+    (``gradlab.incremental``), and names what it changed when only that needs
+    looking at (the rest having been finite before), or None.
     """
     target = net.y if name == "y" else net.tensor(name)
     region = tuple(slice(t, t + n) for t, n in zip(top_left, block.shape))
     old = target[region].copy()
     target[region] = block
     try:
-        p = quiet_run(net)
-        found = _problem(net, p)
+        if update is None:
+            p, changed = quiet_run(net), None
+        else:
+            with np.errstate(all="ignore"):
+                p, changed = update()
+        found = _problem(net, p, changed)
     except BaseException:
         target[region] = old
         raise

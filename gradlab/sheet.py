@@ -2,8 +2,9 @@
 
 This is what the desktop app shows; it holds no Qt (what the learner looks at,
 the inspected cell, ε, the stepper's step, lives in ``gradlab.session``).  Every change goes through
-a method here, which recomputes the forward and backward pass and tells each
-subscriber what changed, so a view redraws only what it must.  Every method
+a method here, which brings the forward and backward pass up to date (an edit
+of a few cells recomputes only what they move, ``gradlab.incremental``) and
+tells each subscriber what changed, so a view redraws only what it must.  Every method
 that changes something returns what it replaced, so an undo can put it back bit
 for bit.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from gradlab.cost import network_cost
 from gradlab.errors import EditError
 from gradlab.finite_diff import Columns
+from gradlab.incremental import Span, Update, update
 from gradlab.network import Network, Pass, run
 from gradlab.overflow import write_finite
 from gradlab.table_text import parse_number as parse_number  # typed cells; imported from here too
@@ -40,6 +42,11 @@ class Sheet:
         self.net = net
         self.p: Pass = run(net)
         self.columns = Columns(self.p)  # the columns nudges of this pass have read
+        self._products: dict[str, np.ndarray] = {}  # inp @ w of the linear layers, as far as worked out for this pass
+        self._finite = False  # whether every value, the loss and every gradient of this pass is known to be finite
+        # What the last change moved, block by block, by grid name ("x", "l1", "w1.g", "y"…): a grid not named
+        # did not move at all.  None after a whole network was swapped in: everything did.
+        self.moved: dict[str, Span] | None = None
         self._listeners: list[Callable[[Change], None]] = []
 
     # -- subscribers ---------------------------------------------------------------
@@ -112,8 +119,17 @@ class Sheet:
         block = np.asarray(block, dtype=float)
         top_left = tuple(int(t) for t in top_left)
         self.check_block(name, top_left, block)
-        old, p = write_finite(self.net, name, top_left, block)  # refused, changing nothing, if anything overflows
-        self._set_pass(p)
+        done: list[Update] = []
+
+        def bring_up_to_date() -> tuple[Pass, set[str] | None]:
+            done.append(update(self.net, self.p, self._products, name, top_left, block.shape))
+            return done[0].p, done[0].changed() if self._finite else None  # only what moved can have overflowed
+
+        old, p = write_finite(self.net, name, top_left, block, bring_up_to_date)  # refused, changing nothing, if anything overflows
+        moved = {*done[0].moved, name}  # the edited tensor is the network's own array, written in place
+        self.p, self.columns = p, self.columns.carried(p, moved)
+        self._products, self._finite = done[0].products, True
+        self.moved = {**done[0].moved, **{f"{k}.g": span for k, span in done[0].grads_moved.items()}}
         self._changed(Change("values", name, top_left, block.shape))
         return old
 
@@ -151,6 +167,7 @@ class Sheet:
 
     def _set_pass(self, p: Pass) -> None:
         self.p, self.columns = p, Columns(p)
+        self._products, self._finite, self.moved = {}, False, None
 
     def exists(self, name: str, index: tuple[int, ...]) -> bool:
         """Whether ``name[index]`` is a cell of ``x``, a ``w`` or a ``b``: what a learner can nudge."""

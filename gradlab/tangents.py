@@ -28,7 +28,7 @@ from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass
 
-_CHUNK_ELEMENTS = 2**22  # numbers of tangent per chunk of cells
+_CHUNK_ELEMENTS = 2**20  # numbers of tangent per chunk of cells: a few MB, which stay in cache
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,38 +80,63 @@ def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndar
     return reach(net, p, name, cells).rate
 
 
-def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
-    """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches."""
+def footprint(net: Network, p: Pass, name: str) -> int:
+    """The most numbers a change of one cell of ``name`` occupies at once on its way to the loss: what a nudge's
+    patch holds (``finite_diff``) and what a tangent here does, by which the cells are taken in chunks.
+
+    A change of ``x[b,i]`` moves row b alone, one layer's width at a time; a change of ``w1[i,j]`` moves
+    column j of every row until the next linear layer spreads it over that layer's width."""
+    layers = net.named_layers()
+    computed = net.activations()
+    if name == "x" or name in computed:
+        rows, first, width = 1, 0 if name == "x" else computed.index(name) + 1, p.values[name].shape[1]
+    else:
+        found = [k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b)]
+        if not found:
+            raise KeyError(f"the network has no tensor named {name!r} to nudge")
+        rows, first, width = max(net.batch, 1), found[0] + 1, 1
+    widest = max(width, p.values["out"].shape[1])  # the loss reads whole rows of out
+    for layer, wire in layers[first:]:
+        if isinstance(layer, Linear):
+            width = p.values[wire.out].shape[1]
+        widest = max(widest, width)
+    return rows * max(widest, 1)
+
+
+def reach(net: Network, p: Pass, name: str, cells: np.ndarray, local: dict[str, np.ndarray] | None = None) -> Reach:
+    """How fast each cell moves the curved parts downstream, and how far it can move before a ReLU switches.
+
+    Until the first linear layer after it, a cell moves one column (of one row, or of every row), so
+    its tangent is kept as that column; the layer's product with it, the rest being 0, is the column
+    times a row of ``w``.  Layers past the last one that reads the tangent are not crossed.  ``local`` is
+    ``slopes(net, p)`` when it is at hand."""
     cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
     layers = net.named_layers()
-    local = slopes(net, p)
-    starts = [k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b)]
-    computed = [k + 1 for k, (_, wire) in enumerate(layers) if name == wire.out]  # a probe of an activation
-    if name != "x" and not starts and not computed:
-        raise KeyError(f"the network has no tensor named {name!r} to nudge")
-    first = 0 if name == "x" else computed[0] if computed else starts[0]
-    width = max(max(v.shape[-1] for v in p.values.values()), 1)
-    rows_per_cell = 1 if name == "x" or computed else net.batch
-    chunk = max(1, _CHUNK_ELEMENTS // (rows_per_cell * width))
+    local = slopes(net, p) if local is None else local
+    chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # a KeyError for a name that is not a tensor
+    reads = [k + 1 for k, (layer, _) in enumerate(layers) if not isinstance(layer, Linear)]
+    last = len(layers) if net.loss == "cross_entropy" else max(reads, default=0)  # past it, nothing reads the tangent
     rates, room = np.zeros(len(cells)), np.full(len(cells), np.inf)
     with np.errstate(all="ignore"):
         for start in range(0, len(cells), chunk):
             part = cells[start:start + chunk]
-            rows, tangent, after = _start(net, p, name, part, first)
+            rows, one, tangent, after = _start(net, p, name, part)
+            cols: np.ndarray | None = one  # None once a linear layer has spread the tangent over every column
             fastest, nearest = np.zeros(len(part)), np.full(len(part), np.inf)
-            for layer, wire in layers[after:]:
+            for layer, wire in layers[after:last]:
                 if isinstance(layer, Linear):
-                    tangent = tangent @ layer.w
+                    if cols is None:
+                        tangent = tangent @ layer.w
+                    else:  # one column: its product with w is the column times that row of w
+                        tangent, cols = tangent * layer.w[cols][:, None, :], None
                     continue
                 if not layer.kinked:  # a curved activation: how fast its input moves
                     fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
                 else:  # a ReLU: how far until an input it moves reaches 0
-                    z = p.values[wire.inp]
-                    z = z[None] if rows is None else z[rows]
+                    z = _at(p.values[wire.inp], rows, cols)
                     distance = np.where(tangent != 0, np.abs(z) / np.abs(tangent), np.inf)
                     nearest = np.minimum(nearest, distance.min(axis=(1, 2), initial=np.inf))
-                slope = local[wire.out]
-                tangent = tangent * (slope[None] if rows is None else slope[rows])
+                tangent = tangent * _at(local[wire.out], rows, cols)
             if net.loss == "cross_entropy":
                 fastest = np.maximum(fastest, np.abs(tangent).max(axis=(1, 2), initial=0))
             rates[start:start + len(part)] = np.nan_to_num(fastest, nan=np.inf)
@@ -119,17 +144,28 @@ def reach(net: Network, p: Pass, name: str, cells: np.ndarray) -> Reach:
     return Reach(rates, room)
 
 
-def _start(net: Network, p: Pass, name: str, cells: np.ndarray, first: int) -> tuple[np.ndarray | None, np.ndarray, int]:
-    """The tangent where the nudge first lands: which rows it spans (None: all), its values, and the next layer."""
+def _at(a: np.ndarray, rows: np.ndarray | None, cols: np.ndarray | None) -> np.ndarray:
+    """The cells of ``a`` a tangent covers: every row or one row per cell, every column or one per cell."""
+    if cols is None:
+        return a[None] if rows is None else a[rows]
+    if rows is None:
+        return a[:, cols].T[:, :, None]
+    return a[rows[:, 0], cols][:, None, None]
+
+
+def _start(
+    net: Network, p: Pass, name: str, cells: np.ndarray,
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, int]:
+    """The tangent where the nudge first lands: which rows it spans (None: all), the one column it moves in
+    each, its values there, and the next layer."""
+    layers = net.named_layers()
     if name == "x" or name in net.activations():  # x[b,i] (or a probe of l1[b,i]) moves cell i of row b alone
-        tangent = np.zeros((len(cells), 1, p.values[name].shape[1]))
-        tangent[np.arange(len(cells)), 0, cells[:, 1]] = 1
-        return cells[:, :1], tangent, first
-    layer, wire = net.named_layers()[first]
-    j = cells[:, -1]
-    tangent = np.zeros((len(cells), net.batch, p.values[wire.out].shape[1]))
+        after = 0 if name == "x" else net.activations().index(name) + 1
+        return cells[:, :1], cells[:, 1], np.ones((len(cells), 1, 1)), after
+    k = next(k for k, (_, wire) in enumerate(layers) if name in (wire.w, wire.b))
+    wire = layers[k][1]
     if name == wire.w:  # w[i,j] moves column j of the output by inp[:, i]
-        tangent[np.arange(len(cells)), :, j] = p.values[wire.inp][:, cells[:, 0]].T
+        tangent = p.values[wire.inp][:, cells[:, 0]].T[:, :, None].astype(float)
     else:  # b[j] moves column j by 1
-        tangent[np.arange(len(cells)), :, j] = 1
-    return None, tangent, first + 1
+        tangent = np.ones((len(cells), net.batch, 1))
+    return None, cells[:, -1], tangent, k + 1
