@@ -179,6 +179,7 @@ def _propagate(net: Network, p: Pass, columns: Columns, first: int, patch: Patch
     if patch.rows is None:
         total = new_rows.sum(-1)
     else:  # only these rows moved: the others' share of the sum stays as it was
+        assert p.rows is not None, "a pass that ran forward has each row's share of the loss"
         total = p.rows.sum() + (new_rows.sum(-1) - p.rows[patch.rows].sum(-1))
     return total / losses.divisor(net.loss, p.values["out"].shape, net.reduction).n, kink
 
@@ -271,7 +272,7 @@ class Nudge:
 
     @property
     def rel_err(self) -> float:
-        return relative_error(self.analytic, self.central)
+        return float(relative_error(self.analytic, self.central))
 
 
 def relative_error(a: float | np.ndarray, n: float | np.ndarray) -> float | np.ndarray:
@@ -282,7 +283,8 @@ def relative_error(a: float | np.ndarray, n: float | np.ndarray) -> float | np.n
 
 
 def quotients(
-    loss: np.ndarray, loss_plus: np.ndarray, loss_minus: np.ndarray, step_plus: np.ndarray, step_minus: np.ndarray
+    loss: np.ndarray | np.floating, loss_plus: np.ndarray, loss_minus: np.ndarray, step_plus: np.ndarray,
+    step_minus: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Forward, backward and central difference quotients (NaN where the step vanished)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -350,6 +352,7 @@ def nudge(
 ) -> Nudge:
     """Nudge ``name[index]`` by ±ε and compare the quotients with the analytic gradient."""
     p = p if p is not None and p.grads else run(net)
+    assert p.loss is not None, "a pass that ran forward has its loss"
     cells = np.array([index])
     rungs = ladder(net, p, name, cells, np.array([eps]), columns)
     lp, lm, sp, sm = rungs.loss_plus[0], rungs.loss_minus[0], rungs.step_plus[0], rungs.step_minus[0]
@@ -388,6 +391,7 @@ def sweep(
     columns: Columns | None = None,
 ) -> Sweep:
     p = p if p is not None and p.grads else run(net)
+    assert p.loss is not None, "a pass that ran forward has its loss"
     eps = np.asarray(eps, float)
     cells = np.repeat(np.array([index]), len(eps), axis=0)
     lp, lm, sp, sm, _ = plus_minus(net, p, name, cells, eps, columns)
