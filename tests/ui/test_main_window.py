@@ -208,3 +208,22 @@ def test_typing_replaces_the_cell_as_in_a_spreadsheet(window, qtbot):
     qtbot.keyClicks(open_editor(view), "7.25")  # … and the rest go where the focus now is
     qtbot.keyClick(open_editor(view), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.sheet.net.x[2, 2] == -7.25)
+
+
+def test_the_train_tabs_charts_wait_behind_another_tab_and_catch_up_when_shown(qtbot):
+    w = MainWindow(preset("classifier"))
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    charts, plane = w.training.charts, w.training.plane
+    assert not charts.isVisible()  # the Charts tab is in front
+    drawn: list[str] = []
+    charts._draw = lambda *args, **kwargs: drawn.append("charts")
+    plane.show_network = lambda net: drawn.append("plane")
+    w.editor.set_cell("w1", (0, 0), 0.25)
+    assert drawn == []  # nothing is drawn out of sight
+    w.panels.show_panel(w.training)
+    qtbot.waitUntil(lambda: sorted(drawn) == ["charts", "plane"])  # both catch up as the tab is shown
+    w.editor.set_cell("w1", (0, 0), 0.5)
+    assert sorted(drawn) == ["charts", "charts", "plane", "plane"]  # in sight, each edit draws at once
