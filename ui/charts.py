@@ -69,6 +69,26 @@ def _number(v: float, spec: str = ".5g") -> str:
 chart_export.install()
 
 
+class Marker(pg.ScatterPlotItem):
+    """One point drawn as a symbol, moved by moving the item: ``place`` costs a ``setPos``, where giving a
+    ``PlotDataItem`` its one point again costs twenty times that (two of the charts' milliseconds an edit)."""
+
+    def __init__(self, colour: str, symbol: str):
+        super().__init__([0.0], [0.0], symbol=symbol, brush=pg.mkBrush(colour), pen=None)
+        self.setVisible(False)
+
+    def place(self, x: float, y: float) -> None:
+        if math.isfinite(x) and math.isfinite(y):
+            self.setPos(x, y)
+            self.setVisible(True)
+        else:
+            self.setVisible(False)
+
+    def getOriginalDataset(self) -> tuple[list[float], list[float]]:
+        """Where the point is, as a ``PlotDataItem`` gives its data: no point while hidden."""
+        return ([self.pos().x()], [self.pos().y()]) if self.isVisible() else ([], [])
+
+
 class NudgeCharts(QWidget):
     """The inspected cell's nudge charts, for the session's inspected cell, watched value and ε."""
 
@@ -86,6 +106,7 @@ class NudgeCharts(QWidget):
         self._labels_for: tuple | None = None  # the watched value and cell the titles and labels were made for
 
         self._styles: list[tuple[pg.PlotDataItem, str, bool, Qt.PenStyle]] = []  # each series' look at scale 1
+        self._markers: list[Marker] = []
         self.plots: dict[str, pg.PlotWidget] = {}
         self.readouts: dict[str, QLabel] = {}
         self._titles: dict[str, str] = {}
@@ -114,12 +135,12 @@ class NudgeCharts(QWidget):
         self.loss_curve = self._curve(loss, "L", palette.GREY)
         self.tangent_curve = self._curve(loss, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
         self.secant_curve = self._curve(loss, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
-        self.current_marker = self._curve(loss, None, palette.SOURCE, symbol="o", line=False)
-        self.nudged_marker = self._curve(loss, None, palette.CENTRAL, symbol="t", line=False)
+        self.current_marker = self._marker(loss, palette.SOURCE, "o")
+        self.nudged_marker = self._marker(loss, palette.CENTRAL, "t")
         self.bend_curve = self._curve(secant, "L − tangent", palette.GREY)
         self.flat_tangent = self._curve(secant, "tangent", palette.ANALYTIC, style=Qt.PenStyle.DashLine)
         self.bent_secant = self._curve(secant, "secant", palette.FORWARD, style=Qt.PenStyle.DotLine)
-        self.bend_markers = self._curve(secant, None, palette.CENTRAL, symbol="t", line=False)
+        self.bend_markers = (self._marker(secant, palette.CENTRAL, "t"), self._marker(secant, palette.CENTRAL, "t"))
 
         self._label_plots()
         charts = self.chart_pages = ChartPages(columns, list(PAGE_NAMES))
@@ -177,6 +198,13 @@ class NudgeCharts(QWidget):
         else:  # a legend key standing for a line that is not a curve
             plot.getPlotItem().legend.addItem(item, label)
         return item
+
+    def _marker(self, plot: pg.PlotWidget, colour: str, symbol: str) -> Marker:
+        """A value's marker: it explains itself in the readout and the tooltip, so it is in no legend."""
+        marker = Marker(colour, symbol)
+        self._markers.append(marker)
+        plot.addItem(marker)
+        return marker
 
     def _eps_marker(self, plot: pg.PlotWidget) -> pg.InfiniteLine:
         line = pg.InfiniteLine(angle=90, movable=False, label="ε", labelOpts={"position": 0.05})
@@ -318,8 +346,8 @@ class NudgeCharts(QWidget):
         self.loss_curve.setData(values, moved)
         self.tangent_curve.setData(values, tangent)
         self.secant_curve.setData(values, before + slope * (values - value) if step else [])
-        self.current_marker.setData([value], [before])
-        self.nudged_marker.setData([value + step], [after])
+        self.current_marker.place(value, before)
+        self.nudged_marker.place(value + step, after)
         y = "L" if self.session.watched.is_loss else str(self.session.watched)
         self._loss_shown = (cell_name(*self.session.inspected), y, values, moved, tangent)
 
@@ -329,7 +357,8 @@ class NudgeCharts(QWidget):
         self.bend_curve.setData(near, bend)
         self.flat_tangent.setData([near[0], near[-1]], [0.0, 0.0])
         self.bent_secant.setData(near, (slope - gradient) * (near - value) if step else [])
-        self.bend_markers.setData([value, value + step], [0.0, after - before - gradient * step])
+        self.bend_markers[0].place(value, 0.0)
+        self.bend_markers[1].place(value + step, after - before - gradient * step)
         self._bend_shown = (self._loss_shown[0], y, near, bend)
 
         self._pages.setCurrentWidget(self._charts_page)
@@ -380,6 +409,8 @@ class NudgeCharts(QWidget):
         """Empty every curve and show ``text`` in their place."""
         for curve, *_ in self._styles:
             curve.setData([], [])
+        for marker in self._markers:
+            marker.setVisible(False)
         self.analytic_line.setVisible(False)
         self._sweep_shown = self._loss_shown = self._bend_shown = None
         for readout in self.readouts.values():
@@ -463,7 +494,9 @@ class NudgeCharts(QWidget):
             item.layout.setRowFixedHeight(0, title_height)
         for curve, colour, line, style in self._styles:
             curve.setPen(line_pen(colour, scale, style) if line else None)
-            curve.setSymbolSize(SYMBOL_SIZE * scale * (1.0 if line else 1.5))  # a lone marker is drawn larger
+            curve.setSymbolSize(SYMBOL_SIZE * scale)
+        for marker in self._markers:
+            marker.setSize(SYMBOL_SIZE * scale * 1.5)  # a lone marker is drawn larger
         self.analytic_line.setPen(line_pen(palette.ANALYTIC, scale))
         for line in (self.eps_line, self.eps_error_line):
             line.setPen(line_pen(palette.GREY, scale, Qt.PenStyle.DotLine))
