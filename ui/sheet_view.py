@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSizePolicy,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -90,7 +91,9 @@ class TensorView(QTableView):
         bold = QFont(self.font())
         bold.setBold(True)  # the inspected and the watched cells are bold: they must fit too
         widest = max(QFontMetrics(bold).horizontalAdvance(text) for text in WIDEST_TEXTS)
-        self.horizontalHeader().setDefaultSectionSize(widest + CELL_PADDING)
+        # the style keeps a margin either side of an item's text (Qt's item views: its focus frame margin + 1)
+        margin = 2 * (self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1)
+        self.horizontalHeader().setDefaultSectionSize(widest + max(margin, CELL_PADDING) + 1)
         self.verticalHeader().setDefaultSectionSize(metrics.height() + 6)
         self.horizontalHeader().setMinimumSectionSize(8)
         self.verticalHeader().setMinimumSectionSize(metrics.height() + 4)

@@ -72,6 +72,7 @@ def cut_cells(view: QTableView) -> list[str]:
     """Cells whose text, as the delegate writes it in the cell's own font, is wider than the column."""
     model = view.model()
     margin = 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1)
+    margin += 1 if view.showGrid() else 0  # the grid line is drawn inside the cell's column
     cut = []
     for row in range(model.rowCount()):
         for col in range(model.columnCount()):
@@ -362,3 +363,14 @@ def test_stepping_on_a_projector_scrolls_to_what_each_call_writes(qtbot):
             if not viewport.rect().contains(shown):
                 unseen.append(f"step {step} writes {name}, at {shown} outside the {viewport.width()}×{viewport.height()} view")
     assert not unseen, "\n".join(unseen)
+
+
+def test_a_negative_number_in_a_bold_cell_is_not_cut(qtbot):
+    """The inspected and the watched cells are bold; −1.0000 in bold must fit as well as 0.4000 does."""
+    window = open_on(qtbot, "lesson", SCREENS[0])
+    window.session.inspect("b1", (2,))  # −1.0
+    window.session.watch("l1[0,2]")  # −0.51
+    settle()
+    for name in ("b1", "l1"):
+        view = window.findChild(QTableView, f"grid:{name}")
+        assert cut_cells(view) == [], name
