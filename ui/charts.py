@@ -45,7 +45,9 @@ LOSS_POINTS = 101
 PLOT_MIN_WIDTH = 120  # four side by side fit beside the inspector on an 800-wide screen
 SECANT_SPAN = 2.5  # the secant plot reaches this many ε either side of the value
 LEGEND_GAP = 12  # px between a legend's columns, at font scale 1
-FOLLOWED = frozenset({"values", "network", "inspected", "watched", "eps", "step"})
+FOLLOWED = frozenset({"values", "network", "inspected", "watched", "eps", "step", "answers", "graded"})
+HIDDEN_TEXT = ("The charts compare the nudge with the true {0}, which is hidden until your line for it is right "
+               "(Your turn); the inspector compares your own value with the nudge")
 
 
 def loss_half_width(value: float, eps: float) -> float:
@@ -327,6 +329,9 @@ class NudgeCharts(QWidget):
             return
         if derived.watch_problem:
             self.clear(f"{derived.watch_problem}.")
+            return
+        if self.session.watched.is_loss and not self.session.revealed(gradient := f"{self.session.inspected[0]}.g"):
+            self.clear(HIDDEN_TEXT.format(gradient) + ".")
             return
         self._label_plots()
         sw = derived.sweep

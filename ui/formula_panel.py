@@ -32,6 +32,8 @@ TITLE = "Backward pass, as the lesson writes it"
 HINT = "Select a cell to see the line of the backward pass that computed its gradient"
 MARKER = "▶"
 LIT, FUNCTION_TOP, FUNCTION_END = "current", "function-top", "function-end"  # anchors in the listing
+HIDDEN = "…  (hidden until your line for it is right)"
+HIDDEN_EXPLANATION = "How {0} is worked out is hidden until your line for it is right (Your turn)."
 CODE_COLUMNS = 36  # the panel is at least this many characters of code wide; longer lines wrap
 
 
@@ -86,7 +88,7 @@ class FormulaPanel(QWidget):
     # -- following the session -------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
-        if change.kind in ("values", "network", "inspected", "explained", "step", "lr"):
+        if change.kind in ("values", "network", "inspected", "explained", "step", "lr", "answers", "graded"):
             self.refresh()
 
     def refresh(self) -> None:
@@ -161,6 +163,7 @@ class FormulaPanel(QWidget):
             if step.code != (step.call,):
                 function.append((step.call, None))
             for line in step.code:
+                line = self._hidden_line(line)
                 if stepping is not None:
                     lit = k == stepping
                 else:
@@ -177,6 +180,14 @@ class FormulaPanel(QWidget):
                     anchors += f'<a name="{FUNCTION_END}"></a>' if i == len(function) - 1 else ""
                 rows.append(self._comment_row(text, anchors) if marked is None else self._row(text, marked, anchors))
         return f'<table cellspacing="0" cellpadding="2" width="100%">{"".join(rows)}</table>'
+
+    def _hidden_line(self, line: str) -> str:
+        """The line, or, while the teacher hides the true gradients, just its left side until the learner's own
+        line for that gradient is right (the listing would otherwise give the answer away)."""
+        target = line.split(" = ", 1)[0]
+        if target.endswith(".g") and not self._session.revealed(target):
+            return f"{target} = {HIDDEN}"
+        return line
 
     def _comment_row(self, text: str, anchors: str = "") -> str:
         return f'<tr><td>{anchors}</td><td style="color:{self._comment}"># {_escape(text)}</td></tr>'
@@ -236,6 +247,8 @@ class FormulaPanel(QWidget):
             self.refresh()
 
     def _explaining(self, explanation: Explanation | None) -> str:
+        if explanation is not None and not self._session.revealed(gradient := explanation.target.split("[")[0]):
+            return f'<p style="color:{self._comment}">{_escape(HIDDEN_EXPLANATION.format(gradient))}</p>'
         if explanation is None:
             hint = self._session.derived.unwritten or HINT
             return f'<p style="color:{self._comment}">{_escape(hint)}</p>'

@@ -286,6 +286,14 @@ class Inspector(QWidget):
         finite = math.isfinite(n.central)
         f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−") if finite else "—")
         grad = f"{n.tensor}.g"
+        if not self.session.revealed(grad):  # the teacher hides the true gradient: the learner's line must find it
+            f["analytic-gradient"].setText(f"— (hidden until your {grad} line is right)")
+            f["abs-error"].setText("—")
+            for row in ("fd-verdict", "central-verdict"):
+                self._say(f[row], "")
+            said = f"the true {grad} is hidden until your line for it is right: compare your value with the nudge"
+            self._say(self.verdict, said, said)
+            return
         if not self.session.computed(grad):  # stepping: the backward pass has not written this gradient yet
             written = f"{grad} is written at step {self.session.written_at(grad)}"
             f["analytic-gradient"].setText(f"— (written at step {self.session.written_at(grad)})")

@@ -227,3 +227,29 @@ def test_the_train_tabs_charts_wait_behind_another_tab_and_catch_up_when_shown(q
     qtbot.waitUntil(lambda: sorted(drawn) == ["charts", "plane"])  # both catch up as the tab is shown
     w.editor.set_cell("w1", (0, 0), 0.5)
     assert sorted(drawn) == ["charts", "charts", "plane", "plane"]  # in sight, each edit draws at once
+
+
+def test_the_teachers_switch_hides_the_true_gradient_everywhere_until_the_line_is_right(window, qtbot):
+    """With the true .g grids hidden, the backward-pass listing, its explanation, the inspector and the nudge
+    charts must not give the answer away either; a right line brings them all back."""
+    session = window.session
+    session.inspect("w1", (0, 3))
+    true_line = "w1.g = (x.unsqueeze(-1) * l1.g.unsqueeze(1)).sum(0)"
+    assert true_line in window.formula.html()
+    session.set_hide_true(True)
+    window.charts.refresh()
+    assert true_line not in window.formula.html() and "w1.g = …  (hidden until your line for it is right)" in window.formula.html()
+    assert "0.2092" not in window.formula.html()  # nor its explanation's numbers
+    assert window.inspector.fields["analytic-gradient"].text() == "— (hidden until your w1.g line is right)"
+    assert "0.2092" not in window.inspector.fields["abs-error"].text()
+    assert "hidden until your line for it is right" in window.charts.empty_label.text()
+    assert window.charts.forward_curve.getData()[0] is None or len(window.charts.forward_curve.getData()[0]) == 0
+
+    window.panels.show_panel(window.exercise)  # the learner writes the line in Your turn
+    session.set_true_inputs(True)  # it reads the true l1.g: no other line is written yet
+    session.set_answers({"w1.g": "x.t() @ l1.g"})
+    qtbot.waitUntil(lambda: session.revealed("w1.g"))
+    window.charts.refresh()
+    assert true_line in window.formula.html() and "0.2092" in window.formula.html()
+    assert window.inspector.fields["analytic-gradient"].text() == "0.20919"
+    assert len(window.charts.forward_curve.getData()[0]) > 0
