@@ -242,7 +242,10 @@ class NudgeCharts(QWidget):
         for name, axes in self._axis_labels.items():
             for side, texts in axes.items():
                 self.plots[name].setLabel(side, texts[0])
-            self.plots[name].setToolTip(f"{self._titles[name]}: {axes['left'][0]} against {axes['bottom'][0]}")
+            said = f"{self._titles[name]}: {axes['left'][0]} against {axes['bottom'][0]}"
+            self.plots[name].setToolTip(said)
+            self.plots[name].setAccessibleName(f"{self._titles[name]} chart")  # as the training charts are named
+            self.plots[name].setAccessibleDescription(said)
         for plot, curve, text in (("loss-plot", self.loss_curve, y), ("secant-plot", self.bend_curve, f"{y} − tangent")):
             for sample, label in self.plots[plot].getPlotItem().legend.items:
                 if sample.item is curve:

@@ -13,9 +13,8 @@ module holds the small pieces the grids and the inspector use to show it:
   ``w``s, the ``b``s and ``y`` are inputs, and the ``.g`` grids are gradients.
 - ``watched_state``: a mask of the watched cell in one grid, for a grid model to
   draw the watched mark: the ``WATCHED_COLOUR`` background (reddish purple, which
-  no other meaning uses) AND the ``WATCHED_SYMBOL`` ◉ before the number
-  (``watched_text``), so colour is never the only cue.  ``WATCHED_LEGEND`` is its
-  legend entry.
+  no other meaning uses) AND bold, overlined digits in an outlined cell
+  (``cell_look.MARK_CUES["watched"]``), so colour is never the only cue.
 - ``watched_rows``: the inspector's rows for the watched value, as display
   strings: Δwatched, Δwatched/Δε, the central quotient and the analytic
   ∂watched/∂cell, with the round-off sentence when the change was lost.  The
@@ -39,16 +38,9 @@ from gradlab.watch import Watched, WatchedNudge, WatchError, nudge_watched, watc
 from ui import palette
 
 WATCH_MODIFIER = Qt.KeyboardModifier.AltModifier  # Alt+click a computed cell: watch it (again: stop)
-WATCHED_SYMBOL = "◉"
 WATCHED_COLOUR = palette.REDDISH_PURPLE
-WATCHED_LEGEND = (f"{WATCHED_SYMBOL} purple: the watched value, which the inspector measures the nudge by "
-                  "(Alt+click or right-click a cell of a computed grid to watch it)")
 LOSS_GRID = "loss"  # the loss rows' grid: cell (b,) is row b's share of the loss, cell () the loss itself
 
-
-def watched_text(text: str) -> str:
-    """A watched cell's display text: the ◉ first, so the mark survives without colour."""
-    return f"{WATCHED_SYMBOL} {text}"
 
 
 def watch_target(session: Session, grid: str, cell: tuple[int, ...]) -> Watched | None:

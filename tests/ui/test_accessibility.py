@@ -285,3 +285,10 @@ def test_the_ring_marks_a_focus_the_keyboard_moved_not_a_click(window, qtbot):
     assert view.hasFocus() and not window.focus_ring.isVisible()  # the clicked cell shows where the focus is
     qtbot.keyClick(view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert window.focus_ring.isVisible() and window.focus_ring.target is QApplication.focusWidget()
+
+
+def test_the_nudge_charts_are_named_and_described(window):
+    for name, plot in window.charts.plots.items():
+        assert plot.accessibleName().endswith(" chart"), name
+        assert " against " in plot.accessibleDescription(), name
+    assert window.charts.plots["fd-plot"].accessibleName() == "Difference quotients chart"

@@ -12,18 +12,16 @@ from gradlab.sheet import Sheet
 from gradlab.text import fmt
 from gradlab.watch import LOSS, Watched, backprop
 from ui import palette
+from ui.cell_look import MARK_CUES
 from ui.commands import Editor
 from ui.jacobian_panel import HINT, MARK_ROLE, JacobianPanel, elide
 from ui.watch_controls import (
     WATCH_MODIFIER,
     WATCHED_COLOUR,
-    WATCHED_LEGEND,
-    WATCHED_SYMBOL,
     watch_action,
     watch_click,
     watched_rows,
     watched_state,
-    watched_text,
 )
 
 DISPLAY, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
@@ -208,8 +206,8 @@ def test_the_watched_mask_marks_one_cell_of_its_own_grid(session):
     assert watched_state(session, "out") is None
 
 
-def test_the_watched_mark_is_a_colour_and_a_symbol():
-    assert watched_text("0.5200") == "◉ 0.5200" and WATCHED_SYMBOL in WATCHED_LEGEND
+def test_the_watched_mark_is_a_colour_of_its_own_and_font_cues():
+    assert MARK_CUES["watched"] == ("bold", "overlined", "outlined")
     taken = {palette.SOURCE, palette.INFLUENCED, palette.BLOCKED, palette.POSITIVE, palette.NEGATIVE, palette.ORANGE,
              palette.READ, palette.WRITTEN}
     assert WATCHED_COLOUR not in taken  # no other meaning's colour
