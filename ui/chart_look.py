@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 
 TICK_PT, LABEL_PT, TITLE_PT = 8.0, 9.0, 10.0
+WIDE_TICK = "−0.000"  # as wide as the last tick label on a plot's x axis
 PEN_WIDTH = 2.0  # at font scale 1
 SYMBOL_SIZE = 6.0
 
@@ -40,6 +41,12 @@ def chart_theme(dark: bool) -> ChartTheme:
     return DARK if dark else LIGHT
 
 
+def right_margin(tick_font: QFont) -> float:
+    """Room right of a plot for half its last tick label, which is centred on the axis's end: without it the
+    label is cut at the window's edge."""
+    return QFontMetrics(tick_font).horizontalAdvance(WIDE_TICK) / 2 + 2
+
+
 def style_plot(plot: pg.PlotWidget, title: str, theme: ChartTheme, scale: float) -> None:
     """Background, title, axes, ticks and legend of one plot, in the theme's ink and at the font scale."""
     tick_font = QFont()
@@ -47,6 +54,8 @@ def style_plot(plot: pg.PlotWidget, title: str, theme: ChartTheme, scale: float)
     plot.setBackground(theme.background)
     item = plot.getPlotItem()
     item.setTitle(title, color=theme.ink, size=f"{TITLE_PT * scale:g}pt")
+    left, top, _, bottom = item.layout.getContentsMargins()
+    item.layout.setContentsMargins(left, top, right_margin(tick_font), bottom)
     for side in ("left", "bottom"):
         axis = item.getAxis(side)
         axis.setPen(pg.mkPen(theme.ink, width=scale))

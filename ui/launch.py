@@ -190,6 +190,16 @@ def set_the_scene(window, args: argparse.Namespace, select: tuple[str, tuple[int
         window.panels.show_panel(getattr(window, TABS[args.tab]))
 
 
+def settle() -> None:
+    """Let the layout requests and the fits they post run: a few turns of the event loop."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QCoreApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+
 def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tuple[int, ...]] | None,
                args: argparse.Namespace) -> int:
     """Render the window as a slide: a cell inspected (so the charts and highlights show), a step, a theme."""
@@ -202,11 +212,6 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
     if select is None:
         first_w = next(name for name in net.inputs() if name.startswith("w"))
         select = (first_w, (0, net.tensor(first_w).shape[1] - 1))
-    try:
-        set_the_scene(window, args, select)
-    except (EditError, ScenarioError, AnswersError) as e:
-        print(f"gradlab: {e}", file=sys.stderr)
-        return 2
     if not 0.6 <= args.zoom <= 4:
         print(f"gradlab: --zoom must be between 0.6 and 4, not {args.zoom}", file=sys.stderr)
         return 2
@@ -219,8 +224,14 @@ def screenshot(window, path: str, size: tuple[int, int], select: tuple[str, tupl
         window.appearance.set_presentation(True, full_screen=False)
         window.resize(*size)
         QApplication.processEvents()
+    try:  # on the window as it will be drawn: stepping scrolls the sheet to what the call writes, as laid out now
+        set_the_scene(window, args, select)
+    except (EditError, ScenarioError, AnswersError) as e:
+        print(f"gradlab: {e}", file=sys.stderr)
+        return 2
+    settle()
     window.fit_panels()
-    QApplication.processEvents()
+    settle()
     if not window.grab().save(path, "PNG"):
         print(f"gradlab: could not write {path}", file=sys.stderr)
         return 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
@@ -249,15 +249,29 @@ class SheetScroll(QScrollArea):
     def show_written(self) -> None:
         """While stepping, scroll the grids the current call writes into view (their top left first, if they
         don't all fit): on a projector the sheet scrolls, and the class should see each ``.g`` being written."""
+        for _ in range(3):  # the outlines just drawn change the grids' sizes: lay the sheet out first, up to the area
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         current = self.sheet.session.current_step()
-        boxes = [self.sheet.boxes[name] for name in current.writes if name in self.sheet.boxes] if current else []
-        if not boxes:
+        written = self._area(current.writes) if current else None
+        if written is None:
             return
-        area = QRect(boxes[0].mapTo(self.sheet, QPoint(0, 0)), boxes[0].size())
-        for box in boxes[1:]:
-            area = area.united(QRect(box.mapTo(self.sheet, QPoint(0, 0)), box.size()))
+        read = self._area(current.reads)
+        both = written if read is None else written.united(read)
+        headings = QRect(both.left(), 0, both.width(), both.bottom() + 1)  # and the stage captions over them
+        room = self.viewport().size()
+        # the most that fits: the captions, what the call reads and what it writes; else the last two; else the writes
+        area = next((a for a in (headings, both) if a.width() <= room.width() and a.height() <= room.height()), written)
         self.ensureVisible(area.right(), area.bottom(), 4, 4)
         self.ensureVisible(area.left(), area.top(), 4, 4)
+
+    def _area(self, names) -> QRect | None:
+        """The rectangle, in the sheet, round the grids of ``names`` (``"out.g"``, ``"y"``…) that it shows."""
+        boxes = [self.sheet.boxes[name] for name in names if name in self.sheet.boxes]
+        area = None
+        for box in boxes:
+            rect = QRect(box.mapTo(self.sheet, QPoint(0, 0)), box.size())
+            area = rect if area is None else area.united(rect)
+        return area
 
     def values_height(self) -> int:
         """The height at which the sheet's headings and value grids show whole, a horizontal scroll bar under them."""

@@ -274,3 +274,15 @@ def test_the_export_dialog_offers_an_svg_exporter_that_works(qtbot, tmp_path):
     svg(charts.plots["error-plot"].getPlotItem()).export(str(path))
     text = path.read_text()
     assert "<svg" in text and "</svg>" in text and len(text) > 1000
+
+
+def test_each_plot_leaves_room_right_of_it_for_half_its_last_tick_label(qtbot):
+    """The last label of the x axis is centred on the axis's end: without room it is cut at the window's edge."""
+    from PySide6.QtGui import QFontMetrics
+
+    charts = make_charts(qtbot)
+    charts.set_font_scale(2.0)
+    for name, plot in charts.plots.items():
+        axis = plot.getPlotItem().getAxis("bottom")
+        half_label = QFontMetrics(axis.style["tickFont"]).horizontalAdvance("−0.000") / 2
+        assert plot.getPlotItem().layout.getContentsMargins()[2] >= half_label, name

@@ -374,3 +374,20 @@ def test_a_negative_number_in_a_bold_cell_is_not_cut(qtbot):
     for name in ("b1", "l1"):
         view = window.findChild(QTableView, f"grid:{name}")
         assert cut_cells(view) == [], name
+
+
+def test_at_1920_by_1080_a_step_shows_what_it_reads_and_the_captions_too(qtbot):
+    """Where they fit, the step's read grids (out and y for mse_grad) and the stage captions over them are in view
+    with what it writes, as soon as the step is taken: the outlines it draws widen the sheet first."""
+    window = open_on(qtbot, "lesson", QSize(1920, 1080))
+    window.appearance.set_presentation(True, full_screen=False)
+    settle()
+    viewport = window.sheet_scroll.viewport()
+    window.session.set_step(1)
+    qtbot.wait(20)  # the scroll is posted; one turn of the event loop, not a settle
+    step = window.session.current_step()
+    for name in (*step.writes, *step.reads):
+        box = window.sheet_view.boxes[name]
+        shown = QRect(box.mapTo(viewport, QPoint(0, 0)), box.size())
+        assert viewport.rect().contains(shown), f"{name} at {shown}, the view is {viewport.size()}"
+    assert window.sheet_scroll.verticalScrollBar().value() == 0  # the captions over the grids are not cut
