@@ -209,18 +209,15 @@ class TensorModel(QAbstractTableModel):
         ``changed`` is the block of the grid from row ``top``, column ``left``."""
         if not changed.any() or not self.rowCount() or not self.columnCount():
             return
-        runs = []
-        for r in np.flatnonzero(changed.any(axis=1)):
-            cols = np.flatnonzero(changed[r])
-            for run in np.split(cols, np.flatnonzero(np.diff(cols) != 1) + 1):
-                runs.append((int(r) + top, int(run[0]) + left, int(run[-1]) + left))
-        if len(runs) > MAX_RUNS:
-            rows, cols = np.nonzero(changed)
-            first, last = (int(rows.min()) + top, int(cols.min()) + left), (int(rows.max()) + top, int(cols.max()) + left)
+        edges = np.diff(np.pad(changed, ((0, 0), (1, 1))).view(np.int8), axis=1)  # +1 where a run starts, −1 after it
+        starts = edges == 1
+        if starts.sum() > MAX_RUNS:
+            rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+            first, last = (int(rows[0]) + top, int(cols[0]) + left), (int(rows[-1]) + top, int(cols[-1]) + left)
             self.dataChanged.emit(self.index(*first), self.index(*last), [])
             return
-        for r, first, last in runs:
-            self.dataChanged.emit(self.index(r, first), self.index(r, last), [])
+        for (r, first), (_, after) in zip(np.argwhere(starts).tolist(), np.argwhere(edges == -1).tolist()):
+            self.dataChanged.emit(self.index(r + top, first + left), self.index(r + top, after - 1 + left), [])
 
     def cleanup(self) -> None:
         """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""
