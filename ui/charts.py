@@ -25,7 +25,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from gradlab.finite_diff import Sweep
@@ -36,7 +36,7 @@ from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
 from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, set_legend_columns, style_plot, style_text
 from ui.chart_pages import ChartPages
-from ui.signals import follow
+from ui.signals import follow, out_of_sight
 
 PLOT_NAMES = ("fd-plot", "error-plot", "loss-plot", "secant-plot")
 PAGE_NAMES = ("Quotients", "Error", "Loss", "Secant")  # each chart's name on a tab, when they don't all fit
@@ -106,6 +106,7 @@ class NudgeCharts(QWidget):
         self._loss_shown: tuple[str, str, np.ndarray, np.ndarray, np.ndarray] | None = None  # cell, y, values, y, tangent
         self._bend_shown: tuple[str, str, np.ndarray, np.ndarray] | None = None  # cell, y, values, y − tangent
         self._labels_for: tuple | None = None  # the watched value and cell the titles and labels were made for
+        self._unseen: set[str] = set()  # plots left undrawn by the last refresh: they were out of sight
 
         self._styles: list[tuple[pg.PlotDataItem, str, bool, Qt.PenStyle]] = []  # each series' look at scale 1
         self._markers: list[Marker] = []
@@ -173,6 +174,7 @@ class NudgeCharts(QWidget):
         item.layout.addItem(legend, 4, 1)
         item.legend = legend
         plot.scene().sigMouseMoved.connect(partial(self._mouse_moved, name))
+        plot.installEventFilter(self)  # shown (its page came to the front): drawn then, if it was left undrawn
         plot.sigDeviceRangeChanged.connect(lambda *_: self._fit_text(plot))  # resized
         for side in ("bottom", "left"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # ticks show the numbers themselves, never "(x0.001)"
@@ -337,8 +339,20 @@ class NudgeCharts(QWidget):
             self.clear(HIDDEN_TEXT.format(gradient) + ".")
             return
         self._label_plots()
-        sw = derived.sweep
-        self._sweep_shown = sw
+        self._pages.setCurrentWidget(self._charts_page)
+        # only the plots in sight: at 1280 wide two of the four are on a page behind the other, drawn when shown
+        shown = {name for name, plot in self.plots.items() if not out_of_sight(plot)}
+        self._unseen = set(PLOT_NAMES) - shown
+        if shown & {"fd-plot", "error-plot"}:
+            self._draw_quotients()
+        if "loss-plot" in shown:
+            self._draw_loss()
+        if "secant-plot" in shown:
+            self._draw_secant()
+
+    def _draw_quotients(self) -> None:
+        """The difference quotients and their error, against ε."""
+        sw = self._sweep_shown = self.session.derived.sweep
         finite_fwd, finite_cen = np.isfinite(sw.forward), np.isfinite(sw.central)
         self.forward_curve.setData(sw.eps[finite_fwd], sw.forward[finite_fwd])
         self.central_curve.setData(sw.eps[finite_cen], sw.central[finite_cen])
@@ -346,7 +360,18 @@ class NudgeCharts(QWidget):
         self.analytic_line.setVisible(self._analytic_key.isVisible())
         self.forward_error_curve.setData(*_positive(sw.eps, sw.error("forward")))
         self.central_error_curve.setData(*_positive(sw.eps, sw.error("central")))
+        finite_errors = np.concatenate([_positive(sw.eps, sw.error(s))[1] for s in ("forward", "central")])
+        quotients = np.concatenate([sw.forward[finite_fwd], sw.central[finite_cen], [sw.analytic]])
+        log_eps = np.log10(sw.eps)
+        self._keep_in_view("fd-plot", log_eps, quotients)
+        self._keep_in_view("error-plot", log_eps, np.log10(finite_errors) if finite_errors.size else np.zeros(1))
+        (left, right), (_, top) = self.plots["error-plot"].getViewBox().viewRange()
+        self.round_off_label.setPos(left, top)  # the V's left arm, small ε, is round-off; its right arm truncation
+        self.truncation_label.setPos(right, top)
 
+    def _draw_loss(self) -> None:
+        """The watched value as the cell moves round its value, with the tangent and the secant through value + ε."""
+        derived = self.session.derived
         value, step, before, after = self._nudge_point()
         values, moved = derived.loss_curve(loss_half_width(value, self.eps), LOSS_POINTS)
         tangent = derived.tangent(values)
@@ -356,30 +381,32 @@ class NudgeCharts(QWidget):
         self.secant_curve.setData(values, before + slope * (values - value) if step else [])
         self.current_marker.place(value, before)
         self.nudged_marker.place(value + step, after)
-        y = "L" if self.session.watched.is_loss else str(self.session.watched)
-        self._loss_shown = (cell_name(*self.session.inspected), y, values, moved, tangent)
+        self._loss_shown = (cell_name(*self.session.inspected), self._y_name(), values, moved, tangent)
+        self._keep_in_view("loss-plot", values, np.concatenate([moved, [after]]))
 
+    def _draw_secant(self) -> None:
+        """The same, zoomed to ε, less the tangent: what the secant's slope gets wrong."""
+        derived = self.session.derived
+        value, step, before, after = self._nudge_point()
+        slope = (after - before) / step if step else math.nan
         near, bent = derived.loss_curve(SECANT_SPAN * max(abs(step), self.eps), LOSS_POINTS)
         bend = bent - derived.tangent(near)
-        gradient = float(sw.analytic)
+        gradient = float(derived.sweep.analytic)
         self.bend_curve.setData(near, bend)
         self.flat_tangent.setData([near[0], near[-1]], [0.0, 0.0])
         self.bent_secant.setData(near, (slope - gradient) * (near - value) if step else [])
         self.bend_markers[0].place(value, 0.0)
         self.bend_markers[1].place(value + step, after - before - gradient * step)
-        self._bend_shown = (self._loss_shown[0], y, near, bend)
-
-        self._pages.setCurrentWidget(self._charts_page)
-        finite_errors = np.concatenate([_positive(sw.eps, sw.error(s))[1] for s in ("forward", "central")])
-        quotients = np.concatenate([sw.forward[finite_fwd], sw.central[finite_cen], [sw.analytic]])
-        log_eps = np.log10(sw.eps)
-        self._keep_in_view("fd-plot", log_eps, quotients)
-        self._keep_in_view("error-plot", log_eps, np.log10(finite_errors) if finite_errors.size else np.zeros(1))
-        self._keep_in_view("loss-plot", values, np.concatenate([moved, [after]]))
+        self._bend_shown = (cell_name(*self.session.inspected), self._y_name(), near, bend)
         self._keep_in_view("secant-plot", near, np.concatenate([bend, [0.0]]), tight=True)
-        (left, right), (_, top) = self.plots["error-plot"].getViewBox().viewRange()
-        self.round_off_label.setPos(left, top)  # the V's left arm, small ε, is round-off; its right arm truncation
-        self.truncation_label.setPos(right, top)
+
+    def _y_name(self) -> str:
+        return "L" if self.session.watched.is_loss else str(self.session.watched)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Show and watched.objectName() in self._unseen:  # its page came to the front
+            self._timer.start()
+        return super().eventFilter(watched, event)
 
     def _nudge_point(self) -> tuple[float, float, float, float]:
         """The inspected cell's value, the +ε step stored, and the watched value before and after it."""

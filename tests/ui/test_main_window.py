@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
 
 from gradlab import nudge, preset, run, save
+from gradlab.finite_diff import loss_curve
 from tests.ui.conftest import DISPLAY, EDIT, cell, grid, label, number
 from ui import INFLUENCE_ROLE, MainWindow
 from ui.grid_model import format_value
@@ -112,7 +113,10 @@ def test_selecting_a_weight_inspects_it_and_the_inspector_agrees_with_the_core(w
 def test_nudge_buttons_move_the_cell_by_epsilon_and_the_charts_follow(window, qtbot):
     select(window, "x", 0, 0)
     eps = window.inspector.epsilon.value()
+    charts = window.charts
+    charts.chart_pages.show_chart(charts.plots["loss-plot"].parentWidget())  # at 1280 wide, on the second page
     qtbot.waitUntil(lambda: window.charts.forward_curve.getData()[0] is not None)
+    qtbot.waitUntil(lambda: window.charts.loss_curve.getData()[1] is not None)
     before_chart = np.array(window.charts.loss_curve.getData()[1], copy=True)
     plus = window.findChild(QPushButton, "nudge-plus")
     qtbot.mouseClick(plus, Qt.MouseButton.LeftButton)
@@ -249,7 +253,25 @@ def test_the_teachers_switch_hides_the_true_gradient_everywhere_until_the_line_i
     session.set_true_inputs(True)  # it reads the true l1.g: no other line is written yet
     session.set_answers({"w1.g": "x.t() @ l1.g"})
     qtbot.waitUntil(lambda: session.revealed("w1.g"))
+    window.panels.show_panel(window.charts)  # the charts draw only what is in sight
     window.charts.refresh()
     assert true_line in window.formula.html() and "0.2092" in window.formula.html()
     assert window.inspector.fields["analytic-gradient"].text() == "0.20919"
     assert len(window.charts.forward_curve.getData()[0]) > 0
+
+
+def test_a_chart_page_behind_the_other_is_drawn_when_turned_to(window, qtbot):
+    """At 1280 wide the charts are two pages of two: an edit draws the page in front, the other when shown."""
+    charts = window.charts
+    assert charts.chart_pages.per_page == 2 and charts.plots["fd-plot"].isVisible()
+    assert not charts.plots["loss-plot"].isVisible()
+    window.editor.set_cell("x", (0, 0), 0.7)
+    qtbot.waitUntil(lambda: charts.forward_curve.getData()[0] is not None and bool(charts._unseen))
+    assert charts._unseen == {"loss-plot", "secant-plot"}  # left undrawn
+    value = window.sheet.net.tensor("w1")[0, 0]  # the inspected cell
+    charts.chart_pages.show_chart(charts.plots["loss-plot"].parentWidget())
+    qtbot.waitUntil(lambda: "loss-plot" not in charts._unseen)  # drawn as it came to the front
+    x, y = charts.loss_curve.getData()
+    assert x.min() < value < x.max()
+    expected = loss_curve(window.sheet.net, "w1", (0, 0), x)
+    np.testing.assert_allclose(y, expected, rtol=1e-12)
