@@ -68,7 +68,9 @@ def main() -> None:
     window = MainWindow(net)
     window.resize(1280, 800)
     window.show()
-    if args.case != "lesson-bare":
+    if args.case == "lesson-bare":
+        window.session.inspect(None)  # the window starts with the first weight inspected
+    else:
         first_w = next(n for n in window.sheet.net.inputs() if n.startswith("w"))
         window.inspect(first_w, (0, 0))
     idle(app)
