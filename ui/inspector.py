@@ -287,21 +287,13 @@ class Inspector(QWidget):
         f["abs-error"].setText(f"{n.abs_err:.3g} (rel. {n.rel_err:.2g})".replace("-", "−") if finite else "—")
         grad = f"{n.tensor}.g"
         if not self.session.revealed(grad):  # the teacher hides the true gradient: the learner's line must find it
-            f["analytic-gradient"].setText(f"— (hidden until your {grad} line is right)")
-            f["abs-error"].setText("—")
-            for row in ("fd-verdict", "central-verdict"):
-                self._say(f[row], "")
-            said = f"the true {grad} is hidden until your line for it is right: compare your value with the nudge"
-            self._say(self.verdict, said, said)
+            self._no_gradient(f"hidden until your {grad} line is right",
+                              f"the true {grad} is hidden until your line for it is right: compare your value with the nudge")
             return
         if not self.session.computed(grad):  # stepping: the backward pass has not written this gradient yet
-            written = f"{grad} is written at step {self.session.written_at(grad)}"
-            f["analytic-gradient"].setText(f"— (written at step {self.session.written_at(grad)})")
-            f["abs-error"].setText("—")
-            for row in ("fd-verdict", "central-verdict"):
-                self._say(f[row], "")
-            said = f"{written}: step on through the backward pass to compare it with the nudge"
-            self._say(self.verdict, said, said)
+            step = self.session.written_at(grad)
+            self._no_gradient(f"written at step {step}",
+                              f"{grad} is written at step {step}: step on through the backward pass to compare it with the nudge")
             return
         verdicts = self.session.verdicts(n)
         self._say(f["fd-verdict"], _marked(verdicts[one_sided]), f"{one_sided} quotient {verdicts[one_sided].reason}")
@@ -309,6 +301,14 @@ class Inspector(QWidget):
         headline = verdicts[self.session.scheme]
         self._say(self.verdict, f"<b>{_marked(headline, self.session.scheme)}</b>",
                   f"verdict, {self.session.scheme} quotient: {headline.reason}")
+
+    def _no_gradient(self, why: str, said: str) -> None:
+        """No true gradient to show (``why``: "written at step 4"): no error and no verdicts, ``said`` instead."""
+        self.fields["analytic-gradient"].setText(f"— ({why})")
+        self.fields["abs-error"].setText("—")
+        for row in ("fd-verdict", "central-verdict"):
+            self._say(self.fields[row], "")
+        self._say(self.verdict, said, said)
 
     @staticmethod
     def _say(label: QLabel, text: str, said: str = "") -> None:

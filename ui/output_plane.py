@@ -29,7 +29,7 @@ from gradlab.session import Session
 from gradlab.sheet import Change
 from ui import palette
 from ui.chart_look import LIGHT, chart_theme, style_plot
-from ui.signals import follow, out_of_sight
+from ui.signals import DrawnInSight, follow
 
 CLASS_COLOURS = (palette.BLUE, palette.ORANGE, palette.BLUISH_GREEN, palette.REDDISH_PURPLE,
                  palette.VERMILLION, palette.YELLOW, palette.GREY)  # Okabe–Ito, class 0, 1, 2, …
@@ -61,7 +61,7 @@ def diverging(values: np.ndarray, limit: float) -> np.ndarray:
     return tint(colours, np.abs(t))
 
 
-class OutputPlane(QWidget):
+class OutputPlane(DrawnInSight, QWidget):
     """``output-plane-plot``: the output over the input plane, with the batch on top; or a note why not."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -93,7 +93,6 @@ class OutputPlane(QWidget):
         self._rect: QRectF | None = None
         self.theme, self.font_scale = LIGHT, 1.0
         self.set_font_scale(1.0)
-        self._stale = False  # the network changed while the plane was behind another tab
         follow(session, self, self._on_change)
         self.refresh()
 
@@ -112,18 +111,9 @@ class OutputPlane(QWidget):
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("values", "network"):
-            if out_of_sight(self):  # drawn when the Train tab is shown, not on every edit behind it
-                self._stale = True
-            else:
-                self.refresh()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+            self.changed()  # drawn when the Train tab is shown, not on every edit behind it
 
     def refresh(self) -> None:
-        self._stale = False
         self.show_network(self.sheet.net)
 
     def show_network(self, net: Network) -> None:

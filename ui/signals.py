@@ -32,3 +32,25 @@ def out_of_sight(widget: QWidget) -> bool:
     """Whether ``widget`` is hidden in a window that is shown (behind another tab, say): its refresh can wait for
     its ``showEvent``.  A widget built on its own and never shown is not out of sight: it refreshes as it goes."""
     return widget.window().isVisible() and not widget.isVisible()
+
+
+class DrawnInSight:
+    """For a view (a QWidget, listed before it among the bases) that draws only while in sight: ``changed()``
+    calls its ``refresh`` now, or, behind another tab, once it is shown again."""
+
+    _stale = False  # something changed while the view was out of sight
+
+    def changed(self) -> None:
+        if out_of_sight(self):  # type: ignore[arg-type]
+            self._stale = True
+        else:
+            self.refresh()
+
+    def refresh(self) -> None:
+        raise NotImplementedError
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)  # type: ignore[misc]
+        if self._stale:
+            self._stale = False
+            self.refresh()

@@ -26,7 +26,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import palette
 from ui.chart_look import LIGHT, ChartTheme, chart_theme, style_plot
-from ui.signals import follow, out_of_sight, signals_blocked
+from ui.signals import DrawnInSight, follow, signals_blocked
 from ui.training_run import TrainingRun
 
 MANY_POINTS = 4_000  # beyond this, curves are drawn reduced to the pixels (min and max of each); below, every point
@@ -44,7 +44,7 @@ def positive(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-class TrainingCharts(QWidget):
+class TrainingCharts(DrawnInSight, QWidget):
     """The loss over the steps, and the inspected cell's value over them, side by side."""
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -83,7 +83,6 @@ class TrainingCharts(QWidget):
         row.addLayout(loss_column, 1)
         row.addLayout(cell_column, 1)
         self.set_font_scale(1.0)
-        self._stale = False  # something changed while the charts were behind another tab
         follow(session, self, self._on_change)
         self.refresh()
 
@@ -122,19 +121,10 @@ class TrainingCharts(QWidget):
 
     def _on_change(self, change: Change) -> None:
         if change.kind in ("values", "network", "history", "inspected"):
-            if out_of_sight(self):  # drawn when the Train tab is shown, not on every edit behind it
-                self._stale = True
-            else:
-                self.refresh()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.refresh()
+            self.changed()  # drawn when the Train tab is shown, not on every edit behind it
 
     def refresh(self) -> None:
         """Draw the session's history, and the run under way after it; the current state at the last step."""
-        self._stale = False
         if self.run is not None:
             self._draw_run(self.run)
             return
