@@ -178,8 +178,8 @@ class TensorModel(QAbstractTableModel):
         the views about the cells in it whose look changed.  False, doing nothing, when the whole grid must be looked
         at again: it carries marks (which any value may move), or the block moved the largest value the tints scale by.
 
-        At 1000 × 784 an edit of one ``x`` cell moves one cell of ``x`` and one row of ``x.g``: this looks at those,
-        not at the 784 000 cells of each."""
+        At 1000 × 784 an edit of one ``x`` cell changes one cell of ``x`` and one row of ``x.g``: this tints again and
+        repaints those, not the 784 000 cells of each."""
         if self.gone or self._marks is not None:
             return False
         rows, cols = self.sheet.grid_shape(self.name)
