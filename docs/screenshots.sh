@@ -24,7 +24,7 @@ if [[ $which == all || $which == projector ]]; then
 fi
 
 if [[ $which == all || $which == readme ]]; then
-    "$python" app.py --screenshot docs/screenshot.png --select 'w1[0,3]'
+    "$python" app.py --screenshot docs/screenshot.png --select 'w1[0,3]' --size 1440x900  # the whole sheet in view
     for theme in light dark; do
         "$python" app.py --screenshot "docs/classroom-$theme-step1.png" --size 1920x1080 --presentation --theme "$theme" \
             --step 1
