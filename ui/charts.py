@@ -325,8 +325,9 @@ class NudgeCharts(QWidget):
             self._stale = False
             self._timer.start()
 
-    def refresh(self) -> None:
-        """Redraw every chart from the session's current state, or show the empty state."""
+    def refresh(self, every: bool = False) -> None:
+        """Redraw the charts in sight (``every``: all four) from the session's current state, or show the empty
+        state."""
         self._timer.stop()
         derived = self.session.derived
         if self.session.inspected is None:
@@ -341,7 +342,7 @@ class NudgeCharts(QWidget):
         self._label_plots()
         self._pages.setCurrentWidget(self._charts_page)
         # only the plots in sight: at 1280 wide two of the four are on a page behind the other, drawn when shown
-        shown = {name for name, plot in self.plots.items() if not out_of_sight(plot)}
+        shown = {name for name, plot in self.plots.items() if every or not out_of_sight(plot)}
         self._unseen = set(PLOT_NAMES) - shown
         if shown & {"fd-plot", "error-plot"}:
             self._draw_quotients()
@@ -495,6 +496,8 @@ class NudgeCharts(QWidget):
     def export(self, plot_name: str, path: str) -> None:
         """Write one chart to ``path``: a PNG or an SVG, by the file's extension."""
         item = self._plot(plot_name).getPlotItem()
+        if plot_name in self._unseen:  # on a page behind the other: drawn for the file
+            self.refresh(every=True)
         path = str(path)
         extension = path.rsplit(".", 1)[-1].lower() if "." in path else ""
         if extension == "png":

@@ -275,3 +275,13 @@ def test_a_chart_page_behind_the_other_is_drawn_when_turned_to(window, qtbot):
     assert x.min() < value < x.max()
     expected = loss_curve(window.sheet.net, "w1", (0, 0), x)
     np.testing.assert_allclose(y, expected, rtol=1e-12)
+
+
+def test_a_chart_on_the_page_behind_is_drawn_before_it_is_exported(window, qtbot, tmp_path):
+    charts = window.charts
+    window.editor.set_cell("x", (0, 0), 0.7)
+    qtbot.waitUntil(lambda: "loss-plot" in charts._unseen)
+    charts.export("loss-plot", str(tmp_path / "loss.png"))
+    assert (tmp_path / "loss.png").stat().st_size > 0 and not charts._unseen
+    x, y = charts.loss_curve.getData()
+    np.testing.assert_allclose(y, loss_curve(window.sheet.net, "w1", (0, 0), x), rtol=1e-12)
