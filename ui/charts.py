@@ -107,6 +107,7 @@ class NudgeCharts(QWidget):
         self._bend_shown: tuple[str, str, np.ndarray, np.ndarray] | None = None  # cell, y, values, y − tangent
         self._labels_for: tuple | None = None  # the watched value and cell the titles and labels were made for
         self._unseen: set[str] = set()  # plots left undrawn by the last refresh: they were out of sight
+        self._styled = False  # set_font_scale has styled the plots once
 
         self._styles: list[tuple[pg.PlotDataItem, str, bool, Qt.PenStyle]] = []  # each series' look at scale 1
         self._markers: list[Marker] = []
@@ -252,8 +253,9 @@ class NudgeCharts(QWidget):
             for sample, label in self.plots[plot].getPlotItem().legend.items:
                 if sample.item is curve:
                     label.setText(text)
-        self._restyle()
-        self._fit_all_text()
+        if self._styled:  # the first styling is set_font_scale's, as the charts are built
+            self._restyle()
+            self._fit_all_text()
 
     # -- following the session -------------------------------------------------------
 
@@ -509,6 +511,8 @@ class NudgeCharts(QWidget):
 
     def set_theme(self, dark: bool) -> None:
         """White plots with black ink, or black plots with white ink: every text at 21:1."""
+        if (DARK if dark else LIGHT) is self.theme:  # restyling costs ~9 ms: the window starts by setting both
+            return
         self.theme = DARK if dark else LIGHT
         self._restyle()
 
@@ -516,7 +520,9 @@ class NudgeCharts(QWidget):
         """Scale titles, axis labels, ticks, legends and pen widths together (1.0 is the default)."""
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
-        self.font_scale = scale
+        if scale == self.font_scale and self._styled:
+            return
+        self.font_scale, self._styled = scale, True
         if self.chart_pages is not None:
             self.chart_pages.set_scale(scale)
         self._restyle()

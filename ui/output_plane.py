@@ -64,6 +64,8 @@ def diverging(values: np.ndarray, limit: float) -> np.ndarray:
 class OutputPlane(DrawnInSight, QWidget):
     """``output-plane-plot``: the output over the input plane, with the batch on top; or a note why not."""
 
+    _styled = False  # set_font_scale has styled the plot once
+
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
@@ -97,11 +99,17 @@ class OutputPlane(DrawnInSight, QWidget):
         self.refresh()
 
     def set_theme(self, dark: bool) -> None:
+        if chart_theme(dark) is self.theme:  # restyling costs milliseconds: the window starts by setting both
+            return
         self.theme = chart_theme(dark)
-        self.set_font_scale(self.font_scale)
+        self._style(self.font_scale)
 
     def set_font_scale(self, scale: float) -> None:
-        self.font_scale = scale
+        if scale != self.font_scale or not self._styled:
+            self._style(scale)
+
+    def _style(self, scale: float) -> None:
+        self.font_scale, self._styled = scale, True
         style_plot(self.plot, "Output over the inputs", self.theme, scale)
 
     @property

@@ -47,6 +47,8 @@ def positive(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class TrainingCharts(DrawnInSight, QWidget):
     """The loss over the steps, and the inspected cell's value over them, side by side."""
 
+    _styled = False  # set_font_scale has styled the plots once
+
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
@@ -225,14 +227,20 @@ class TrainingCharts(DrawnInSight, QWidget):
 
     def set_theme(self, dark: bool) -> None:
         """White plots with black ink, or black plots with white ink."""
+        if chart_theme(dark) is self.theme:  # restyling costs milliseconds: the window starts by setting both
+            return
         self.theme = chart_theme(dark)
-        self.set_font_scale(self.font_scale)
+        self._style(self.font_scale)
 
     def set_font_scale(self, scale: float) -> None:
         """Scale titles, axis labels, ticks and pen widths together (1.0 is the default)."""
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
-        self.font_scale = scale
+        if scale != self.font_scale or not self._styled:
+            self._style(scale)
+
+    def _style(self, scale: float) -> None:
+        self.font_scale, self._styled = scale, True
         style_plot(self.loss_plot, "Loss", self.theme, scale)
         style_plot(self.cell_plot, self._cell_title or "Inspected cell", self.theme, scale)
         for curve, colour in self._pens:
