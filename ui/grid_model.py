@@ -123,7 +123,8 @@ class TensorModel(QAbstractTableModel):
 
     @staticmethod
     def _tint_scale(grid: np.ndarray) -> float:
-        return float(np.abs(grid).max()) if grid.size and grid.dtype.kind == "f" else 0.0
+        """The largest |value| (without making an array of them: a grid may hold 784 000 values)."""
+        return float(max(grid.max(), -grid.min())) if grid.size and grid.dtype.kind == "f" else 0.0
 
     def _tint_levels(self, grid: np.ndarray) -> np.ndarray:
         """Each cell's tint: its sign times how large it is against the grid's largest (0 where marks colour it)."""
@@ -195,29 +196,33 @@ class TensorModel(QAbstractTableModel):
             return True
         block = (slice(span.r0, span.r1), slice(span.c0, span.c1))
         moved = grid[block] != self._shown[block]  # the span is where values may have moved; these did
+        rows = np.flatnonzero(moved.any(axis=1)) + span.r0  # often one row of a large block
+        moved = moved[rows - span.r0]
         at = np.nonzero(moved)  # with the scale unchanged, a cell's tint can change only with its value
-        rows_at, cols_at = at[0] + span.r0, at[1] + span.c0
+        rows_at, cols_at = rows[at[0]], at[1] + span.c0
         self._shown[rows_at, cols_at] = grid[rows_at, cols_at]
         self._levels[rows_at, cols_at] = self._tint_levels(grid[rows_at, cols_at])
         for r, c in zip(rows_at.tolist(), cols_at.tolist()):
             self._texts.pop((r, c), None)
-        self._emit_cells(moved, span.r0, span.c0)
+        self._emit_cells(moved, rows, span.c0)
         return True
 
-    def _emit_cells(self, changed: np.ndarray, top: int = 0, left: int = 0) -> None:
+    def _emit_cells(self, changed: np.ndarray, rows: np.ndarray | None = None, left: int = 0) -> None:
         """``dataChanged`` for each run of changed cells in a row (one rectangle when they are scattered);
-        ``changed`` is the block of the grid from row ``top``, column ``left``."""
+        ``changed`` holds the grid's ``rows`` (all, by default, in order) from column ``left``."""
         if not changed.any() or not self.rowCount() or not self.columnCount():
             return
+        rows = np.arange(len(changed)) if rows is None else rows
         edges = np.diff(np.pad(changed, ((0, 0), (1, 1))).view(np.int8), axis=1)  # +1 where a run starts, −1 after it
         starts = edges == 1
         if starts.sum() > MAX_RUNS:
-            rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-            first, last = (int(rows[0]) + top, int(cols[0]) + left), (int(rows[-1]) + top, int(cols[-1]) + left)
+            used, cols = rows[changed.any(axis=1)], np.flatnonzero(changed.any(axis=0))
+            first, last = (int(used[0]), int(cols[0]) + left), (int(used[-1]), int(cols[-1]) + left)
             self.dataChanged.emit(self.index(*first), self.index(*last), [])
             return
-        for (r, first), (_, after) in zip(np.argwhere(starts).tolist(), np.argwhere(edges == -1).tolist()):
-            self.dataChanged.emit(self.index(r + top, first + left), self.index(r + top, after - 1 + left), [])
+        for (k, first), (_, after) in zip(np.argwhere(starts).tolist(), np.argwhere(edges == -1).tolist()):
+            r = int(rows[k])
+            self.dataChanged.emit(self.index(r, first + left), self.index(r, after - 1 + left), [])
 
     def cleanup(self) -> None:
         """Stop following the sheet: the model then holds nothing, so a view that outlives it shows nothing."""

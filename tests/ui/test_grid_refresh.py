@@ -74,15 +74,17 @@ def test_after_any_edits_every_grid_shows_what_a_fresh_model_shows_and_said_so(q
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cells=st.lists(st.booleans(), min_size=16 * 20, max_size=16 * 20), top=st.integers(0, 8), left=st.integers(0, 10))
-def test_a_change_is_told_as_runs_of_cells_or_one_rectangle_when_scattered(qtbot, cells, top, left):
-    sheet = Sheet(random_network([24, 30], batch=2, seed=0))
-    model = TensorModel(Session(sheet), "w1", lambda *_: None)  # 24 × 30
+@given(cells=st.lists(st.booleans(), min_size=16 * 20, max_size=16 * 20), top=st.integers(0, 8), left=st.integers(0, 10),
+       step=st.sampled_from([1, 2]))
+def test_a_change_is_told_as_runs_of_cells_or_one_rectangle_when_scattered(qtbot, cells, top, left, step):
+    sheet = Sheet(random_network([40, 30], batch=2, seed=0))
+    model = TensorModel(Session(sheet), "w1", lambda *_: None)  # 40 × 30
     changed = np.array(cells).reshape(16, 20)  # up to 160 runs: both ways are taken
+    rows = top + step * np.arange(16)  # the grid's rows the block's rows are: every row, or every other
     told: list[tuple[int, int, int, int]] = []
     model.dataChanged.connect(lambda a, b, _roles: told.append((a.row(), a.column(), b.row(), b.column())))
-    model._emit_cells(changed, top, left)
-    wanted = {(int(r) + top, int(c) + left) for r, c in np.argwhere(changed)}
+    model._emit_cells(changed, rows, left)
+    wanted = {(int(rows[r]), int(c) + left) for r, c in np.argwhere(changed)}
     covered = {(r, c) for r0, c0, r1, c1 in told for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
     runs = int((np.diff(np.pad(changed, ((0, 0), (1, 1))).astype(int), axis=1) == 1).sum())
     if runs <= 64:
