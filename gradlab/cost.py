@@ -36,9 +36,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlab.finite_diff import _CHUNK_ELEMENTS, SWEEP_EPS
+from gradlab.finite_diff import SWEEP_EPS
 from gradlab.layers import Linear
 from gradlab.network import Network
+from gradlab.tangents import CHUNK_ELEMENTS
 
 MAX_LAYERS = 64
 MAX_NUMBERS = 10**8
@@ -153,7 +154,7 @@ def _probes(values: dict[str, tuple[int, ...]], batch: int) -> int:
     columns = sum(_size(s) for s in activations)
     per_probe = max(batch, 1) * max(max(s[-1] for s in values.values()), 1)  # how finite_diff sizes a chunk
     nudges = 2 * max(max(_size(s) for name, s in values.items() if name == "x" or name[0] in "wb"), len(SWEEP_EPS))
-    at_once = min(nudges, max(1, _CHUNK_ELEMENTS // per_probe))
+    at_once = min(nudges, max(1, CHUNK_ELEMENTS // per_probe))
     later_widths = [s[1] for name, s in values.items() if name[0] == "w" and name != "w1"]
     patch = max(batch, 1) * max([1, *later_widths])
     return columns + PROBE_BLOCKS * at_once * patch

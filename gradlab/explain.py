@@ -18,6 +18,7 @@ import ast
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class Explanation:
             return " + ".join(self.terms)
         return " + ".join([*self.terms[: MAX_TERMS - 2], f"… {n - MAX_TERMS + 1} more …", self.terms[-1]])
 
-    @property
+    @cached_property  # explain() asks twice, the text once more: a long sum costs milliseconds each time
     def adds_up(self) -> bool:
         """Whether the terms, as printed, add up (and multiply out) to the total as printed."""
         if isinstance(self.terms, Terms) and len(self.terms) > MAX_TERMS:  # worked out for all at once, summed in order

@@ -36,10 +36,9 @@ from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass, forward, run
 from gradlab.roundoff import cell_roundoff
-from gradlab.tangents import footprint, reach, slopes
+from gradlab.tangents import CHUNK_ELEMENTS, footprint, reach, slopes
 
 SWEEP_EPS = np.logspace(-15, 0, 61)  # four steps a decade, from round-off to truncation
-_CHUNK_ELEMENTS = 2**20  # a patch block of at most this many numbers per chunk of probes: a few MB, which stay in cache
 
 
 class Columns:
@@ -129,7 +128,7 @@ def nudged_values(
     old = p.values[name][tuple(cells.T)]
     step = (old + eps) - old
     value, kink = np.empty_like(eps), np.zeros(len(eps), bool)
-    chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # as many nudges as fit, by the block each moves
+    chunk = max(1, CHUNK_ELEMENTS // footprint(net, p, name))  # as many nudges as fit, by the block each moves
     for start in range(0, len(eps), chunk):
         part = slice(start, start + chunk)
         first, patch = _origin(net, columns, name, cells[part], old[part], step[part])

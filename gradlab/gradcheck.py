@@ -42,7 +42,6 @@ from gradlab.verdict import (
     assess,
     tolerance,
 )
-from gradlab.verdict import within_tolerance as within_tolerance  # the plain rule Sheet.agrees uses
 
 DEFAULT_EPS = {"float64": 1e-6, "float32": 1e-3}  # relative steps: h = ε·max(|θ|, 1)
 GENTLE = 0.05  # the default step moves no sigmoid, tanh or softmax input by more than this

@@ -27,7 +27,7 @@ import numpy as np
 from gradlab.errors import EditError
 from gradlab.explain import Explanation, explain
 from gradlab.finite_diff import Nudge, Sweep, loss_curve, nudge, sweep
-from gradlab.gradcheck import DEFAULTS, SCHEMES, within_tolerance
+from gradlab.gradcheck import DEFAULTS, SCHEMES
 from gradlab.grading import Grading
 from gradlab.influence import Influence, influence
 from gradlab.network import Network, Pass, Step, backward_steps, update_steps
@@ -450,9 +450,6 @@ class Session:
         d = DEFAULTS[self.sheet.net.dtype.name]
         return d["atol"], d["rtol"]
 
-    def agrees(self, n: Nudge) -> bool:
-        return bool(within_tolerance(n.analytic, n.central, *self.tolerance()))
-
     def verdicts(self, n: Nudge) -> dict[str, Verdict]:
         """The verdict on each quotient of the nudge ``n``: forward, backward and central (``gradlab.verdict``)."""
         return judge(n)
@@ -538,17 +535,22 @@ class Derived:
             self._nudges[eps] = nudge(s.sheet.net, *s.inspected, eps, s.sheet.p, s.sheet.columns)
         return self._nudges[eps]
 
+    @cached_property
+    def slope(self) -> float:
+        """The analytic derivative of the watched value by the inspected cell: the loss's is θ.g."""
+        s = self._session
+        name, index = s.require_inspected()
+        if s.watched.is_loss:
+            return float(s.sheet.p.grads[name][index])
+        return float(backprop(s.sheet.net, s.watched, s.sheet.p)[name][index])
+
     def tangent(self, values: np.ndarray) -> np.ndarray:
         """The line through (θ, watched) whose slope is the analytic derivative: the loss's is L + θ.g · (v − θ)."""
         s = self._session
         name, index = s.require_inspected()
         p = s.sheet.p
-        at: float | np.floating
-        if s.watched.is_loss:
-            at, slope = _loss(p), p.grads[name][index]
-        else:
-            at, slope = value(s.sheet.net, p, s.watched), backprop(s.sheet.net, s.watched, p)[name][index]
-        return at + slope * (np.asarray(values) - p.values[name][index])
+        at = _loss(p) if s.watched.is_loss else value(s.sheet.net, p, s.watched)
+        return at + self.slope * (np.asarray(values) - p.values[name][index])
 
     def loss_curve(self, half_width: float, points: int = 101) -> tuple[np.ndarray, np.ndarray]:
         """The watched value (the loss, unless a cell is watched) as the inspected cell moves ``half_width``

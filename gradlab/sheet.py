@@ -126,8 +126,7 @@ class Sheet:
             return done[0].p, done[0].changed() if self._finite else None  # only what moved can have overflowed
 
         old, p = write_finite(self.net, name, top_left, block, bring_up_to_date)  # refused, changing nothing, if anything overflows
-        moved = {*done[0].moved, name}  # the edited tensor is the network's own array, written in place
-        self.p, self.columns = p, self.columns.carried(p, moved)
+        self.p, self.columns = p, self.columns.carried(p, set(done[0].moved))  # the edited tensor among them
         self._products, self._finite = done[0].products, True
         self.moved = {**done[0].moved, **{f"{k}.g": span for k, span in done[0].grads_moved.items()}}
         self._changed(Change("values", name, top_left, block.shape))

@@ -9,6 +9,9 @@ values (every number, list and object) and measures the deepest nesting, and
 refuses what is too much before ``json`` builds anything.  Then it parses with
 duplicate keys refused and integers kept to a sane number of digits.
 
+``numbers(a)`` writes an array as strict JSON may hold it: ``null`` where a number is not finite
+(``json.dumps`` would write ``NaN``, which no strict parser reads).
+
 ``excerpt(value)`` shows a parsed value in a message: a few characters of it on
 one line, never the value serialised again (which for a deep or huge value is
 itself the failure).
@@ -143,3 +146,11 @@ def excerpt(value: Any, limit: int = 40) -> str:
     if isinstance(value, dict):
         return "an object, {…}"
     return f"a {type(value).__name__}"
+
+
+def numbers(a: np.ndarray | float) -> list | float | None:
+    """A JSON-ready list (or number), with null where a number is not finite (a step that vanished)."""
+    values = np.asarray(a, float)
+    plain = values.astype(object)
+    plain[~np.isfinite(values)] = None
+    return plain.tolist()

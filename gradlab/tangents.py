@@ -28,7 +28,8 @@ from gradlab import losses
 from gradlab.layers import Linear
 from gradlab.network import Network, Pass
 
-_CHUNK_ELEMENTS = 2**20  # numbers of tangent per chunk of cells: a few MB, which stay in cache
+CHUNK_ELEMENTS = 2**20  # numbers a chunk of probes or tangents holds at once: a few MB, which stay in cache
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,12 +75,6 @@ def loss_slope(net: Network, p: Pass) -> np.ndarray:
         return np.nan_to_num(rows.imag.T / h / n)
 
 
-def curved_rates(net: Network, p: Pass, name: str, cells: np.ndarray) -> np.ndarray:
-    """For each cell of ``name`` (cells × ndim indices): the largest |d z / d cell| over every input z
-    of a sigmoid, a tanh, or (with cross_entropy) the softmax.  0 when the network has none downstream."""
-    return reach(net, p, name, cells).rate
-
-
 def footprint(net: Network, p: Pass, name: str) -> int:
     """The most numbers a change of one cell of ``name`` occupies at once on its way to the loss: what a nudge's
     patch holds (``finite_diff``) and what a tangent here does, by which the cells are taken in chunks.
@@ -113,7 +108,7 @@ def reach(net: Network, p: Pass, name: str, cells: np.ndarray, local: dict[str, 
     cells = np.asarray(cells, np.intp).reshape(len(cells), -1)
     layers = net.named_layers()
     local = slopes(net, p) if local is None else local
-    chunk = max(1, _CHUNK_ELEMENTS // footprint(net, p, name))  # a KeyError for a name that is not a tensor
+    chunk = max(1, CHUNK_ELEMENTS // footprint(net, p, name))  # a KeyError for a name that is not a tensor
     reads = [k + 1 for k, (layer, _) in enumerate(layers) if not isinstance(layer, Linear)]
     last = len(layers) if net.loss == "cross_entropy" else max(reads, default=0)  # past it, nothing reads the tangent
     rates, room = np.zeros(len(cells)), np.full(len(cells), np.inf)

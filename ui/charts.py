@@ -394,7 +394,7 @@ class NudgeCharts(QWidget):
         slope = (after - before) / step if step else math.nan
         near, bent = derived.loss_curve(SECANT_SPAN * max(abs(step), self.eps), LOSS_POINTS)
         bend = bent - derived.tangent(near)
-        gradient = float(derived.sweep.analytic)
+        gradient = derived.slope
         self.bend_curve.setData(near, bend)
         self.flat_tangent.setData([near[0], near[-1]], [0.0, 0.0])
         self.bent_secant.setData(near, (slope - gradient) * (near - value) if step else [])

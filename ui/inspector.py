@@ -32,7 +32,7 @@ from gradlab.finite_diff import Nudge
 from gradlab.session import EPS_MAX, EPS_MIN, Session
 from gradlab.sheet import Change
 from gradlab.text import cell_name
-from gradlab.verdict import Verdict
+from gradlab.verdict import Verdict, within_tolerance
 from ui import palette
 from ui.cell_look import badge
 from ui.commands import Editor
@@ -324,8 +324,7 @@ class Inspector(QWidget):
             self.yours.setText("")
             return
         mine = float(yours[n.index])
-        atol, rtol = self.session.tolerance()
-        close = abs(mine - n.central) <= atol + rtol * abs(n.central)
+        close = bool(within_tolerance(mine, n.central, *self.session.tolerance()))
         symbol, colour, said = ("✓", palette.AGREE, "agrees with the nudge") if close else (
             "✗", palette.DISAGREE, "is not what the nudge measures")
         self.yours.setText(f"{badge(symbol, colour)} your {cell_name(target, n.index)} = {_number(mine)} {said}")

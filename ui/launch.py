@@ -156,7 +156,7 @@ def set_the_scene(window, args: argparse.Namespace, select: tuple[str, tuple[int
     from gradlab.grading import MAX_ANSWERS_BYTES, read_answers
     from gradlab.reading import read_text
 
-    def settle(busy) -> None:  # the grading thread, the training run's turns
+    def wait_while(busy) -> None:  # the grading thread, the training run's turns
         while busy():
             QApplication.processEvents()
             time.sleep(0.01)
@@ -180,8 +180,8 @@ def set_the_scene(window, args: argparse.Namespace, select: tuple[str, tuple[int
             session.set_lr(args.lr)
         if not window.training.train_steps(args.train):
             raise EditError(window.status_message.text().rstrip("."))
-        settle(lambda: window.training.running)
-    settle(lambda: window.exercise.busy)
+        wait_while(lambda: window.training.running)
+    wait_while(lambda: window.exercise.busy)
     if args.answers and window.exercise.grading is not None:  # the first line to fix, in the grid under the lines
         wrong = next((g.target for g in window.exercise.grading.grades if g.verdict == "wrong"), None)
         window.exercise.show_target(wrong)

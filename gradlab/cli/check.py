@@ -21,6 +21,7 @@ from gradlab.network import Network
 from gradlab.overflow import first_non_finite, quiet_run
 from gradlab.presets import PRESETS, preset
 from gradlab.scenario import load
+from gradlab.strict_json import numbers
 from gradlab.text import cell_name
 from gradlab.verdict import TOLERANCE, Outcome
 
@@ -51,8 +52,8 @@ def _cells(n: int) -> str:
     return f"{n} cell{'s' if n != 1 else ''}"
 
 
-def _number(v: float, spec: str) -> str:
-    return format(v, spec) if np.isfinite(v) else format("n/a", spec.rstrip("gef.0123456789") + "13")
+def _number(v: float) -> str:
+    return f"{v:>13.6g}" if np.isfinite(v) else f"{'n/a':>13}"
 
 
 def _result(t: TensorCheck) -> str:
@@ -75,7 +76,7 @@ def table(net: Network, result: Check) -> str:
         a, n = t.analytic[t.worst], t.numeric[t.worst]
         lines.append(
             f"{t.name:<7} {'×'.join(map(str, t.analytic.shape)):<7} {t.agree:>6} {t.disagree:>8} {t.kinks:>6} "
-            f"{t.unresolved:>8}  {cell_name('', t.worst):<10} {_number(a, '>13.6g')} {_number(n, '>13.6g')}  {_result(t)}"
+            f"{t.unresolved:>8}  {cell_name('', t.worst):<10} {_number(a)} {_number(n)}  {_result(t)}"
         )
     return "\n".join(lines + [""] + summary(result))
 
@@ -121,14 +122,6 @@ def summary(result: Check) -> list[str]:
     return lines
 
 
-def _plain(a: np.ndarray | float) -> list | float | None:
-    """A JSON-ready list (or number), with null where a number is not finite."""
-    numbers = np.asarray(a, float)
-    plain = numbers.astype(object)
-    plain[~np.isfinite(numbers)] = None
-    return plain.tolist()
-
-
 def _counts(t: TensorCheck | Check) -> dict[str, int]:
     return {"agree": t.count("agree"), "disagree": t.count("disagree"), "kinks": t.count("kink"),
             "unresolved": t.count("unresolved")}
@@ -138,10 +131,10 @@ def as_json(result: Check) -> str:
     """Strict JSON: no NaN or Infinity anywhere (``allow_nan=False`` would refuse to write them)."""
     tensors = result.tensors.values()
     return json.dumps({
-        "loss": _plain(result.loss),
-        "out": _plain(result.out),
-        "grads": {t.name: _plain(t.analytic) for t in tensors},
-        "numeric": {t.name: _plain(t.numeric) for t in tensors},
+        "loss": numbers(result.loss),
+        "out": numbers(result.out),
+        "grads": {t.name: numbers(t.analytic) for t in tensors},
+        "numeric": {t.name: numbers(t.numeric) for t in tensors},
         "ok": result.ok,
         **_counts(result),
         "conclusive": result.conclusive,

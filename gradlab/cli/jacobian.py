@@ -23,6 +23,7 @@ from gradlab.jacobian import Jacobian, jacobian
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.scenario import load
+from gradlab.strict_json import numbers
 from gradlab.text import cell_name
 from gradlab.watch import Watched, WatchError, watched
 
@@ -90,15 +91,8 @@ def table(net: Network, j: Jacobian) -> str:
     return "\n".join(lines + [verdict] + ([j.roundoff] if j.roundoff else []))
 
 
-def _plain(a: np.ndarray) -> list:
-    """A JSON-ready list, with null where a number is not finite (a step that vanished)."""
-    plain = a.astype(float).astype(object)
-    plain[~np.isfinite(a)] = None
-    return plain.tolist()
-
-
 def as_json(j: Jacobian) -> str:
-    return json.dumps({"of": j.of, "wrt": j.wrt, "analytic": _plain(j.analytic), "numeric": _plain(j.numeric),
+    return json.dumps({"of": j.of, "wrt": j.wrt, "analytic": numbers(j.analytic), "numeric": numbers(j.numeric),
                        "agree": j.agree, "disagree": int(j.disagrees.sum()), "unresolved": int(j.unresolved.sum()),
                        "kinks": int(j.kink.sum())}, allow_nan=False)
 
