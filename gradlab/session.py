@@ -427,13 +427,16 @@ class Session:
         handed in here, whence every view reads it."""
         return self._grading
 
-    def revealed(self, target: str) -> bool:
+    def revealed(self, target: str, grading: Grading | None = None) -> bool:
         """Whether the true gradient ``target`` (``"w1.g"``) may be shown: always, unless the teacher hides the
-        true grids; then only once the learner's line for it is solved."""
+        true grids; then only once the learner's line for it is solved (in ``grading``, or the session's)."""
         if not self._hide_true:
             return True
-        grades = {g.target: g for g in self._grading.grades} if self._grading is not None else {}
-        return target in grades and grades[target].solved
+        grading = self._grading if grading is None else grading
+        try:
+            return grading is not None and grading[target].solved
+        except KeyError:
+            return False
 
     def set_grading(self, grading: Grading | None) -> None:
         if grading is not self._grading:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel, QWidget
 
 from ui import palette
-from ui.cell_look import MARK_CUES, TINT_LEVELS, ink_for, mix, over
+from ui.cell_look import MARK_CUES, TINT_LEVELS, badge, mix, over
 from ui.grid_model import STRONG, TINTS
 
 # (mark, the word under its sample, its colour in words, a sample value, what it means)
@@ -49,11 +49,6 @@ def _styled(text: str, cues: tuple[str, ...]) -> str:
     return text
 
 
-def _sample(text: str, background: QColor) -> str:
-    return (f"<span style='background:{background.name()}; color:{ink_for(background).name()}'>"
-            f"&nbsp;{text}&nbsp;</span>")
-
-
 def description() -> str:
     """Every mark in words: its colour and every cue that tells it without colour, and what it means."""
     sentences = [f"{word}: {colour}, {_listed(MARK_CUES[mark])}: {meaning}" for mark, word, colour, _, meaning in MARKS]
@@ -73,10 +68,10 @@ class CellLegend(QLabel):
     def _draw(self) -> None:
         base = self.palette().color(QPalette.ColorRole.Base)
         colours = dict(STRONG, blocked=mix(QColor(palette.BLOCKED), base, 0.35))  # the hatch's grey, as a patch
-        samples = [f"{_sample(_styled(value, MARK_CUES[mark]), colours[mark])} {word}"
+        samples = [f"{badge(_styled(value, MARK_CUES[mark]), colours[mark].name())} {word}"
                    for mark, word, _, value, _ in MARKS]
         negative, positive = (over(TINTS[level], base) for level in (-TINT_LEVELS, TINT_LEVELS))
-        samples.append(f"{_sample('−0.5', negative)}{_sample('0.5', positive)} sign")
+        samples.append(f"{badge('−0.5', negative.name())}{badge('0.5', positive.name())} sign")
         self.setText(" ".join(samples))
 
     def changeEvent(self, event) -> None:

@@ -70,9 +70,7 @@ def contrast(a: QColor, b: QColor) -> float:
 
 def over(colour: QColor, background: QColor) -> QColor:
     """``colour`` (with its alpha) painted over an opaque ``background``: the colour the eye sees."""
-    a = colour.alphaF()
-    return QColor.fromRgbF(*(a * getattr(colour, f"{c}F")() + (1 - a) * getattr(background, f"{c}F")()
-                             for c in ("red", "green", "blue")))
+    return mix(colour, background, colour.alphaF())
 
 
 BLACK, WHITE = QColor("#000000"), QColor("#FFFFFF")

@@ -34,7 +34,7 @@ from gradlab.sheet import Change
 from gradlab.text import cell_name
 from ui import chart_export, palette
 from ui.chart_export import QtSVGExporter
-from ui.chart_look import DARK, LIGHT, SYMBOL_SIZE, ChartTheme, line_pen, set_legend_columns, style_plot, style_text
+from ui.chart_look import LIGHT, SYMBOL_SIZE, ChartTheme, chart_theme, line_pen, set_legend_columns, style_plot, style_text
 from ui.chart_pages import ChartPages
 from ui.signals import follow, out_of_sight
 
@@ -511,9 +511,9 @@ class NudgeCharts(QWidget):
 
     def set_theme(self, dark: bool) -> None:
         """White plots with black ink, or black plots with white ink: every text at 21:1."""
-        if (DARK if dark else LIGHT) is self.theme:  # restyling costs ~9 ms: the window starts by setting both
+        if chart_theme(dark) is self.theme:  # restyling costs ~9 ms: the window starts by setting both
             return
-        self.theme = DARK if dark else LIGHT
+        self.theme = chart_theme(dark)
         self._restyle()
 
     def set_font_scale(self, scale: float) -> None:

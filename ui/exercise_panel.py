@@ -49,27 +49,16 @@ from ui.answer_grid import AnswerGridModel, AnswerGridView
 from ui.answer_row import AnswerRow, named, text_label
 from ui.commands import Editor, SetAnswer, SetAnswers
 from ui.grading_worker import GradingWorker
-from ui.signals import follow, out_of_sight, signals_blocked
+from ui.signals import DrawnInSight, follow, signals_blocked
 
 GRID_HINT = "Click in a line to see its result here, cell by cell."
 
 
 # -- for the main window: the sheet's .g grids ------------------------------------------------------
 
-def solved(grade: Grade) -> bool:
-    """The line itself is right, here and on every hidden network (``Grade.solved``)."""
-    return grade.solved
-
-
 def revealed(session: Session, grading: Grading | None, target: str) -> bool:
-    """Whether the true ``target`` grid may be shown: always, unless the teacher hides the true grids; then
-    only once the learner's line for it is solved in ``grading``."""
-    if not session.hide_true:
-        return True
-    try:
-        return grading is not None and grading[target].solved
-    except KeyError:
-        return False
+    """Whether the true ``target`` grid may be shown with ``grading`` (``Session.revealed``)."""
+    return session.revealed(target, grading)
 
 
 def answer_marks(grading: Grading | None, target: str) -> np.ndarray | None:
@@ -97,7 +86,7 @@ def expression_for(target: str, text: str) -> str:
     return line.expression if line.target == target else text.strip()
 
 
-class ExercisePanel(QWidget):
+class ExercisePanel(DrawnInSight, QWidget):
     """"Your turn": the learner's backward lines for the session's network, graded as they are committed."""
 
     message = Signal(str)  # a sentence for the status bar
@@ -162,7 +151,6 @@ class ExercisePanel(QWidget):
         layout.addLayout(summary_row)
         layout.addLayout(grids)
 
-        self._stale = False  # something changed while the panel was out of sight
         follow(session, self, self._on_change)
         self._build_rows()
         self._show_answers()
@@ -218,7 +206,7 @@ class ExercisePanel(QWidget):
         count = len(self.session.answers)
         if not count:
             self.message.emit("There are no lines of yours to clear.")
-            self._refresh()
+            self.changed()
             return
         self.editor.stack.push(SetAnswers(self.session, {}, "clear my lines"))
         self.message.emit(f"Cleared your {count} line{'s' if count != 1 else ''} (Undo brings them back).")
@@ -248,16 +236,16 @@ class ExercisePanel(QWidget):
             if self._requested != (self.session.answers, self.session.true_inputs):
                 self._request()
             else:
-                self._refresh()  # only what is shown changed: the teacher's switch
+                self.changed()  # only what is shown changed: the teacher's switch
 
     def _request(self) -> None:
         self._requested = (self.session.answers, self.session.true_inputs)
         self._worker.request(self.session.sheet.net, *self._requested)
-        self._refresh()
+        self.changed()
 
     def _arrived(self, grading: Grading) -> None:
         self.session.set_grading(grading)
-        self._refresh()
+        self.changed()
         self.graded.emit(grading)
 
     # -- building and showing --------------------------------------------------------------------
@@ -346,21 +334,13 @@ class ExercisePanel(QWidget):
     def _show_row(self, row: AnswerRow) -> None:
         row.show_grade(self._grade(row.target.name), self._checking(row.target.name))
 
-    def _refresh(self) -> None:
-        if out_of_sight(self):
-            self._stale = True
-            return
-        self._stale = False
+    def refresh(self) -> None:
+        """Show every row's grade, the summary and the grid (through ``changed()``: only while in sight)."""
         for row in self.rows.values():
             if expression_for(row.target.name, row.edit.text()) == row.shown:  # a line being typed keeps its hint
                 self._show_row(row)
         self._show_summary()
         self._show_grid()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._refresh()
 
     def _show_summary(self) -> None:
         total = len(self.rows)

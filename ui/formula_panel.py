@@ -59,6 +59,7 @@ class FormulaPanel(QWidget):
         self._highlighted: list[str] = []
         self._code_html = self._explanation_html = ""
         self._code_width: tuple[str, int] | None = None
+        self._comment_ink: tuple[tuple[int, int] | None, str] = (None, "")
 
         self._title = QLabel(TITLE)
         self._title.setObjectName("formula-title")
@@ -236,9 +237,13 @@ class FormulaPanel(QWidget):
 
     @property
     def _comment(self) -> str:
-        """Comments' ink: the text's, toned toward the background, and still 7:1 on it (``cell_look.muted``)."""
-        base = self._code.palette().color(QPalette.ColorRole.Base)
-        return muted(self._code.palette().color(QPalette.ColorRole.Text), base).name()
+        """Comments' ink: the text's, toned toward the background, and still 7:1 on it (``cell_look.muted``),
+        worked out again only when the theme changes those (every comment line asks, on every edit)."""
+        text, base = (self._code.palette().color(role) for role in (QPalette.ColorRole.Text, QPalette.ColorRole.Base))
+        key = (text.rgba(), base.rgba())
+        if self._comment_ink[0] != key:
+            self._comment_ink = key, muted(text, base).name()
+        return self._comment_ink[1]
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

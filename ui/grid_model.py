@@ -114,12 +114,16 @@ class TensorModel(QAbstractTableModel):
         self._a = self.sheet.array(self.name)
         rows, cols = self.sheet.grid_shape(self.name)
         self._grid = self._a.reshape(rows, cols)
-        self._hidden = self.is_grad and not (self.session.computed(self.name) and self.session.revealed(self.name))
+        self._hidden = self._is_hidden()
         self._downstream = False
         self._marks = self._mark_states(rows, cols)
         self._scale = self._tint_scale(self._grid)
         self._levels = self._tint_levels(self._grid)
         self._shown = self._grid.copy()
+
+    def _is_hidden(self) -> bool:
+        """A gradient grid shows nothing while stepping has not written it, or while the teacher hides it."""
+        return self.is_grad and not (self.session.computed(self.name) and self.session.revealed(self.name))
 
     @staticmethod
     def _tint_scale(grid: np.ndarray) -> float:
@@ -185,7 +189,7 @@ class TensorModel(QAbstractTableModel):
             return False
         rows, cols = self.sheet.grid_shape(self.name)
         grid = self.sheet.array(self.name).reshape(rows, cols)
-        hidden = self.is_grad and not (self.session.computed(self.name) and self.session.revealed(self.name))
+        hidden = self._is_hidden()
         self._downstream = False
         if grid.shape != self._grid.shape or hidden != self._hidden or self._mark_states(rows, cols) is not None:
             return False

@@ -245,7 +245,7 @@ class Inspector(QWidget):
                               f"{cell_name(name, index)} in {self.sheet.net.dtype.name}; try a larger ε.")
             return
         self.session.record_nudge(before, eps)
-        self.refresh()  # the one-sided row follows the button pressed
+        self.show_nudge(self.session.derived.nudge())  # the one-sided row follows the button pressed (the edit showed the rest)
         self.show_last_nudge()
         self.message.emit(f"Nudged {cell_name(name, index)} by {eps:+.3g}.")
 

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self._restored = False
 
         # the views, each following the session; the grids first, so they hear of a change first
-        self.sheet_view = SheetView(self.session, self.editor)
+        self.sheet_view = SheetView(self.session, self.editor, freeze=lambda name, on: self.training.set_frozen(name, on))
         self.inspector = Inspector(self.session, self.editor)
         self.charts = NudgeCharts(self.session)
         self.formula = FormulaPanel(self.session)

@@ -64,8 +64,6 @@ def diverging(values: np.ndarray, limit: float) -> np.ndarray:
 class OutputPlane(DrawnInSight, QWidget):
     """``output-plane-plot``: the output over the input plane, with the batch on top; or a note why not."""
 
-    _styled = False  # set_font_scale has styled the plot once
-
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
@@ -94,7 +92,7 @@ class OutputPlane(DrawnInSight, QWidget):
         layout.addWidget(self.note)
         self._rect: QRectF | None = None
         self.theme, self.font_scale = LIGHT, 1.0
-        self.set_font_scale(1.0)
+        self._style(1.0)
         follow(session, self, self._on_change)
         self.refresh()
 
@@ -105,11 +103,11 @@ class OutputPlane(DrawnInSight, QWidget):
         self._style(self.font_scale)
 
     def set_font_scale(self, scale: float) -> None:
-        if scale != self.font_scale or not self._styled:
+        if scale != self.font_scale:
             self._style(scale)
 
     def _style(self, scale: float) -> None:
-        self.font_scale, self._styled = scale, True
+        self.font_scale = scale
         style_plot(self.plot, "Output over the inputs", self.theme, scale)
 
     @property

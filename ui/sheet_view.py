@@ -286,9 +286,12 @@ class SheetView(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, session: Session, editor: Editor, parent=None):
+    def __init__(self, session: Session, editor: Editor, freeze: Callable[[str, bool], bool] | None = None, parent=None):
+        """``freeze(name, on)`` freezes a parameter for its ❄ toggle (the Train tab's, which refuses while a run is
+        under way); without it the grids have no toggle."""
         super().__init__(parent)
         self.session, self.sheet, self.editor = session, session.sheet, editor
+        self._freeze_with = freeze
         self.models: dict[str, TensorModel] = {}
         self.views: dict[str, TensorView] = {}
         self.boxes: dict[str, TensorBox] = {}
@@ -392,7 +395,7 @@ class SheetView(QWidget):
         model.message.connect(self.message)
         base = name.removesuffix(".g")
         # rows of x, l1, …, out and y are the same batch rows, side by side: x alone numbers them
-        freeze = self._freeze if name in self.sheet.net.parameters() else None
+        freeze = self._freeze if self._freeze_with is not None and name in self.sheet.net.parameters() else None
         box = TensorBox(model, caption, row_numbers=base == "x" or base in self.sheet.net.inputs(), freeze=freeze)
         self.models[name] = model
         self.views[name] = box.view
@@ -402,12 +405,9 @@ class SheetView(QWidget):
         return box
 
     def _freeze(self, name: str, on: bool) -> None:
-        try:
-            if self.editor.set_frozen(name, on):
-                self.message.emit(f"Froze {name}: gradient descent leaves it alone." if on
-                                  else f"Unfroze {name}: gradient descent changes it again.")
-        except ValueError as e:
-            self.message.emit(f"Could not {'freeze' if on else 'unfreeze'} {name}: {e}.")
+        assert self._freeze_with is not None
+        if not self._freeze_with(name, on) and name in self.boxes:  # refused: the toggle shows the tensor as it is
+            self.boxes[name].update_title()
 
     def _current(self, name: str, current) -> None:
         if current.isValid():

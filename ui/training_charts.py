@@ -47,8 +47,6 @@ def positive(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class TrainingCharts(DrawnInSight, QWidget):
     """The loss over the steps, and the inspected cell's value over them, side by side."""
 
-    _styled = False  # set_font_scale has styled the plots once
-
     def __init__(self, session: Session, parent: QWidget | None = None):
         super().__init__(parent)
         self.session, self.sheet = session, session.sheet
@@ -84,7 +82,7 @@ class TrainingCharts(DrawnInSight, QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addLayout(loss_column, 1)
         row.addLayout(cell_column, 1)
-        self.set_font_scale(1.0)
+        self._style(1.0)
         follow(session, self, self._on_change)
         self.refresh()
 
@@ -236,11 +234,11 @@ class TrainingCharts(DrawnInSight, QWidget):
         """Scale titles, axis labels, ticks and pen widths together (1.0 is the default)."""
         if not (math.isfinite(scale) and scale > 0):
             raise ValueError(f"the font scale must be a positive number, not {scale}")
-        if scale != self.font_scale or not self._styled:
+        if scale != self.font_scale:
             self._style(scale)
 
     def _style(self, scale: float) -> None:
-        self.font_scale, self._styled = scale, True
+        self.font_scale = scale
         style_plot(self.loss_plot, "Loss", self.theme, scale)
         style_plot(self.cell_plot, self._cell_title or "Inspected cell", self.theme, scale)
         for curve, colour in self._pens:

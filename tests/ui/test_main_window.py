@@ -285,3 +285,16 @@ def test_a_chart_on_the_page_behind_is_drawn_before_it_is_exported(window, qtbot
     assert (tmp_path / "loss.png").stat().st_size > 0 and not charts._unseen
     x, y = charts.loss_curve.getData()
     np.testing.assert_allclose(y, loss_curve(window.sheet.net, "w1", (0, 0), x), rtol=1e-12)
+
+
+def test_the_freeze_toggle_over_a_weight_freezes_it_but_not_while_training_runs(window, qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    window.findChild(QToolButton, "freeze-toggle:w1").click()
+    assert "w1" in window.sheet.net.frozen and "Froze w1" in label(window, "status-message").text()
+    assert window.training.train_steps(100_000)  # a long run, under way over many turns
+    toggle = window.findChild(QToolButton, "freeze-toggle:w1")
+    toggle.click()  # unfreeze: refused while the run holds the network
+    assert "w1" in window.sheet.net.frozen and toggle.isChecked()
+    assert "Training is under way" in label(window, "status-message").text()
+    window.training.cancel()
