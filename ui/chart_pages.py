@@ -18,6 +18,14 @@ CELL = QSize(230, 200)  # the least one chart needs at font scale 1: title, tick
 ACROSS = (4, 2, 1)  # charts per row: never three, which would leave the fourth alone on a page
 
 
+def tab_bar_width(bar: QTabBar, titles: list[str]) -> int:
+    """How wide ``bar`` is with a tab for each of ``titles``: each title's width and the padding of a tab
+    (measured on the bar's first tab, or 24 px while it has none)."""
+    metrics = bar.fontMetrics()
+    padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
+    return sum(metrics.horizontalAdvance(title) + padding for title in titles)
+
+
 class ChartPages(QWidget):
     def __init__(self, charts: list[QWidget], names: list[str], parent: QWidget | None = None):
         super().__init__(parent)
@@ -87,10 +95,7 @@ class ChartPages(QWidget):
         return self._minimum[1]
 
     def _tabs_width(self, texts: list[str]) -> int:
-        """How wide the tab bar is with a tab for each of ``texts``."""
-        metrics = self.tabs.fontMetrics()
-        probe = self.tabs.tabSizeHint(0).width() - metrics.horizontalAdvance(self.tabs.tabText(0)) if self.tabs.count() else 24
-        return sum(metrics.horizontalAdvance(text) + probe for text in texts)
+        return tab_bar_width(self.tabs, texts)
 
     def sizeHint(self) -> QSize:
         cell, n = self.cell(), len(self.charts)

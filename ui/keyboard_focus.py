@@ -66,10 +66,16 @@ class _TabLeaves(QObject):
         if (isinstance(event, QKeyEvent) and isinstance(view, QWidget) and event.type() == QEvent.Type.KeyPress
                 and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
                 and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)):
-            back = event.key() == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            QAbstractScrollArea.focusNextPrevChild(view, not back)
+            leave_by_tab(view, event)
             return True
         return False
+
+
+def leave_by_tab(widget: QWidget, event: QKeyEvent) -> None:
+    """Move the focus past ``widget`` to the next control (Shift or Backtab: the previous), with Qt's own step
+    past a scroll area rather than into its items."""
+    back = event.key() == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+    QAbstractScrollArea.focusNextPrevChild(widget, not back)
 
 
 def let_tab_leave(root: QWidget) -> None:

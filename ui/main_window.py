@@ -144,11 +144,7 @@ class MainWindow(QMainWindow):
 
     def _place_views(self) -> None:
         scroll = self.sheet_scroll = SheetScroll(self.sheet_view)
-        inspector_scroll = QScrollArea(objectName="inspector-scroll")
-        inspector_scroll.setWidget(self.inspector)
-        inspector_scroll.setWidgetResizable(True)
-        inspector_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        inspector_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        inspector_scroll = _scrolled(self.inspector, "inspector-scroll")
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.panels = PanelArea()
         self.panels.add(self.charts, "Nudge charts")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from ui.chart_pages import tab_bar_width
+
 SLACK = 40  # px of hysteresis between lifting the companion out and putting it back
 ROOMY = 1.6  # the companion stands beside panels only when they get this many times their minimum width
 SHARE = 0.4  # the part of the width the companion takes when it stands beside the tabs
@@ -118,9 +120,7 @@ class PanelArea(QWidget):
         bar = self.tabs.tabBar()
         key = (bar.font().key(), tuple(titles))
         if self._tabs_cache is None or self._tabs_cache[0] != key:
-            metrics = bar.fontMetrics()
-            padding = bar.tabSizeHint(0).width() - metrics.horizontalAdvance(bar.tabText(0)) if bar.count() else 24
-            self._tabs_cache = key, sum(metrics.horizontalAdvance(title) + padding for title in titles)
+            self._tabs_cache = key, tab_bar_width(bar, titles)
         return self._tabs_cache[1]
 
     def resizeEvent(self, event) -> None:

@@ -19,7 +19,6 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
-    QAbstractScrollArea,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -44,6 +43,7 @@ from ui.cell_look import badge, muted
 from ui.commands import Editor
 from ui.grid_clipboard import GridClipboard, close_editor_and_move
 from ui.grid_model import TensorModel
+from ui.keyboard_focus import leave_by_tab
 from ui.signals import follow, signals_blocked
 from ui.watch_controls import watch_click
 
@@ -137,8 +137,7 @@ class TensorView(QTableView):
     def keyPressEvent(self, event) -> None:
         """Ctrl+Tab (Ctrl+Shift+Tab) leaves the grid at once, for the next control (the previous one)."""
         if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            back = event.key() == Qt.Key.Key_Backtab or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            QAbstractScrollArea.focusNextPrevChild(self, not back)  # Qt's own step past the widget, not a cell's
+            leave_by_tab(self, event)
             return
         super().keyPressEvent(event)
 
