@@ -22,9 +22,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, Qt  # noqa: E402
+from PySide6.QtCore import QEvent, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from timing import machine  # noqa: E402
+from timing import idle, machine  # noqa: E402
 
 from gradlab.presets import preset, random_network  # noqa: E402
 
@@ -49,12 +49,6 @@ class TimedApp(QApplication):
         self.spent[key] += time.perf_counter() - start
         self.count[key] += 1
         return done
-
-
-def idle(app: QApplication) -> None:
-    for _ in range(4):
-        QCoreApplication.sendPostedEvents()
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
 
 
 def main() -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, Qt  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
-from timing import machine, median, p95, seconds  # noqa: E402
+from timing import idle, machine, median, p95, seconds  # noqa: E402
 
 from gradlab.presets import preset, random_network  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
@@ -37,16 +37,6 @@ CASES = {
     "1000": ("1000 × 784 → 50 → 10, w1[0,0] inspected", 12.0, None),
 }
 
-
-def idle(app: QApplication) -> None:
-    """Run the event loop until nothing is left to do: the posted events, the zero-interval timers of the coalesced
-    refreshes, the repaints they ask for, and whatever those post in turn."""
-    for _ in range(IDLE_TURNS):
-        QCoreApplication.sendPostedEvents()
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
-
-
-IDLE_TURNS = 4  # an edit, the refreshes its timers run, the repaints they ask for, and one turn to spare
 
 
 def main() -> None:

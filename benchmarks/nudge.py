@@ -36,10 +36,10 @@ from gradlab.network import forward  # noqa: E402
 from gradlab.presets import random_network  # noqa: E402
 from gradlab.session import Session  # noqa: E402
 from gradlab.sheet import Sheet  # noqa: E402
+from ui.charts import LOSS_POINTS, SECANT_SPAN, loss_half_width  # noqa: E402  the curves as the charts ask for them
 
 CELL = ("w1", (400, 7))
 EPS = 1e-3
-LOSS_POINTS, SECANT_SPAN = 101, 2.5  # as the charts ask for them (ui/charts.py)
 
 
 def plus_eps(sheet: Sheet, session: Session, sign: float) -> dict[str, float]:
@@ -70,7 +70,7 @@ def plus_eps(sheet: Sheet, session: Session, sign: float) -> dict[str, float]:
 def loss_curves(session: Session) -> None:
     d, (name, index) = session.derived, CELL
     value = float(session.sheet.p.values[name][index])
-    values, _ = d.loss_curve(max(4.0 * EPS, 0.05 * (abs(value) + 1.0)), LOSS_POINTS)
+    values, _ = d.loss_curve(loss_half_width(value, EPS), LOSS_POINTS)
     d.tangent(values)
     near, _ = d.loss_curve(SECANT_SPAN * EPS, LOSS_POINTS)
     d.tangent(near)

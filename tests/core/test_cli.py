@@ -8,6 +8,7 @@ import pytest
 
 from gradlab import PRESETS, dumps, preset
 from gradlab.cli.check import main
+from tests.strict_json import strict
 
 
 def run_check(*args):
@@ -117,15 +118,6 @@ def test_every_bad_scenario_class_exits_2_with_its_sentence(tmp_path, capsys):
         captured = capsys.readouterr()
         assert message in captured.err, case
         assert captured.out == "" and len(captured.err.strip().splitlines()) == 1, case
-
-
-def strict(text: str):
-    """json.loads that refuses NaN and Infinity, as JSON.parse does."""
-
-    def refuse(constant):
-        raise ValueError(f"{constant} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 def scenario(tmp_path, net, name="s.json"):

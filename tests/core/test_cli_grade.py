@@ -10,6 +10,7 @@ import pytest
 from gradlab import preset, run, save
 from gradlab.cli.grade import main
 from gradlab.grading import reference_answers
+from tests.strict_json import strict
 
 LESSON = preset("lesson")
 RIGHT = reference_answers(LESSON)
@@ -17,13 +18,6 @@ RIGHT = reference_answers(LESSON)
 
 def run_grade(*args):
     return subprocess.run([sys.executable, "-m", "gradlab", "grade", *args], capture_output=True, text=True, timeout=60)
-
-
-def strict(text):
-    """JSON as a strict parser reads it: no NaN, no Infinity, nothing after the object."""
-    def refuse(name):
-        raise ValueError(f"{name} is not JSON")
-    return json.loads(text, parse_constant=refuse)
 
 
 def answers_file(tmp_path, answers, name="mine.txt", header="# my backward pass\n\n"):

@@ -1,7 +1,6 @@
 """``gradlab train`` from the shell: Mazur's numbers, the human and JSON output, --out, --freeze,
 the guard, and one sentence for every bad option."""
 
-import json
 import subprocess
 import sys
 
@@ -12,13 +11,7 @@ from gradlab import dumps, preset
 from gradlab.cli.train import checkpoints, main
 from gradlab.scenario import from_dict, load
 from gradlab.train import train
-
-
-def strict(text):
-    def refuse(constant):
-        raise ValueError(f"{constant} is not strict JSON")
-
-    return json.loads(text, parse_constant=refuse)
+from tests.strict_json import strict
 
 
 def assert_same_network(a, b):
