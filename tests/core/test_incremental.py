@@ -89,12 +89,13 @@ def test_wide_layers_and_long_batches_too(name, dtype):
         assert_same_pass(sheet.p, run(sheet.net))
 
 
-def test_a_bias_edit_multiplies_nothing_again(monkeypatch):
+def test_a_bias_edit_multiplies_nothing_again():
     """An edit of b1 adds the new bias to the kept x @ w1 and leaves every other column of l1 as it was."""
     sheet = Sheet(random_network([5, 4, 2], batch=6, seed=2))
     sheet.set_cell("w1", (0, 0), 0.5)  # x @ w1 is worked out, and kept
-    before = sheet.p
+    before, kept = sheet.p, sheet._products["l1"]
     sheet.set_cell("b1", (2,), 0.75)
+    assert sheet._products["l1"] is kept  # the product itself, not made again
     assert_same_pass(sheet.p, run(sheet.net))
     moved = np.flatnonzero((sheet.p.values["l1"] != before.values["l1"]).any(0))
     assert moved.tolist() == [2]

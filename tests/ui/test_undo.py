@@ -96,7 +96,7 @@ def test_each_typed_edit_is_its_own_step_even_in_one_cell(window):
 def test_typing_the_value_a_cell_already_has_adds_no_step(window):
     model = grid(window, "w1").model()
     current = repr(float(window.sheet.net.tensor("w1")[0, 1]))
-    model.setData(model.index(0, 1), current)
+    assert model.setData(model.index(0, 1), current)  # accepted, and yet nothing to undo
     assert window.undo_stack.count() == 0
 
 
