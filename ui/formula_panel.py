@@ -27,6 +27,7 @@ from gradlab.sheet import Change
 from ui import palette
 from ui.cell_look import muted
 from ui.signals import follow
+from ui.steady import Steady
 
 TITLE = "Backward pass, as the lesson writes it"
 HINT = "Select a cell to see the line of the backward pass that computed its gradient"
@@ -79,7 +80,7 @@ class FormulaPanel(QWidget):
         self._column.setContentsMargins(4, 4, 4, 4)
         self._column.addWidget(self._title)
         self._column.addWidget(self._code, stretch=1)
-        self._column.addWidget(self._explanation)
+        self._column.addWidget(Steady(self._explanation))  # a new sum each edit, laid out again only when it needs to be
 
         base = self.font().pointSizeF()
         self._base_size = base if base > 0 else 10.0

@@ -37,6 +37,7 @@ from ui import palette
 from ui.cell_look import badge
 from ui.commands import Editor
 from ui.signals import follow, signals_blocked
+from ui.steady import Steady
 from ui.watch_controls import KEYS as WATCHED_KEYS
 from ui.watch_controls import watched_rows
 
@@ -144,7 +145,7 @@ class Inspector(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(2)  # a dozen rows must fit under the sheet on a 1280 × 800 screen
         self.fields: dict[str, QLabel] = {}
-        form.addRow("value", self._field("cell-value"))
+        form.addRow("value", Steady(self._field("cell-value")))
         form.addRow("ε", eps_row)
         form.addRow("", nudge_row)
         rows = [
@@ -169,15 +170,15 @@ class Inspector(QWidget):
             if name.endswith("verdict"):
                 field.setWordWrap(True)
                 field.setAccessibleDescription(tip)
-            form.addRow(caption, field)
+            form.addRow(caption, Steady(field))
         layout.addLayout(form)
         self.verdict = QLabel(objectName="verdict")
         self.verdict.setWordWrap(True)
         self.verdict.setAccessibleDescription("whether the nudge and the backward pass agree on this cell's gradient")
-        layout.addWidget(self.verdict)
+        layout.addWidget(Steady(self.verdict))
         self.yours = QLabel(objectName="your-gradient")  # the learner's own .g of this cell (Your turn)
         self.yours.setWordWrap(True)
-        layout.addWidget(self.yours)
+        layout.addWidget(Steady(self.yours))
         self.watched_box = QGroupBox(objectName="watched-box")
         watched_form = QFormLayout(self.watched_box)
         watched_form.setVerticalSpacing(2)
@@ -185,14 +186,14 @@ class Inspector(QWidget):
         for key in WATCHED_KEYS:
             caption = QLabel()
             self.watched_captions[key] = caption
-            watched_form.addRow(caption, self._field(key))
+            watched_form.addRow(caption, Steady(self._field(key)))
         self.watched_note = QLabel(objectName="watched-note")
         self.watched_note.setWordWrap(True)
         watched_form.addRow(self.watched_note)
         layout.addWidget(self.watched_box)
         self.last_nudge = QLabel(objectName="last-nudge")
         self.last_nudge.setWordWrap(True)
-        layout.addWidget(self.last_nudge)
+        layout.addWidget(Steady(self.last_nudge))
         layout.addStretch(1)
         follow(session, self, self._on_change)
         self.refresh()
