@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from timing import machine, median, ms, seconds  # noqa: E402
 
 from gradlab.finite_diff import nudged_losses  # noqa: E402
+from gradlab.memory import keep_freed_memory  # noqa: E402
 from gradlab.network import forward  # noqa: E402
 from gradlab.presets import random_network  # noqa: E402
 from gradlab.session import Session  # noqa: E402
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=50_000)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args(argv)
+    keep_freed_memory()  # as the app does when it starts (gradlab/memory.py)
     net = random_network([784, 50, 1], batch=args.batch, dtype="float32", init="kaiming", seed=0)
     sheet = Sheet(net)
     session = Session(sheet)

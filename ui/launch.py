@@ -101,9 +101,11 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
     """Build the window; show it, or, with ``--screenshot`` (preferences and data in ``scratch``), render it."""
     from PySide6.QtWidgets import QApplication
 
+    from gradlab.memory import keep_freed_memory
     from gradlab.presets import preset
     from ui.main_window import MainWindow
 
+    keep_freed_memory()  # an edit at the lesson's full size makes arrays of 157 MB again: on pages already mapped
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("GradLab")
     app.setOrganizationName("GradLab")
