@@ -37,6 +37,7 @@ from shiboken6 import isValid
 
 from gradlab import reshape
 from gradlab.errors import EditError
+from gradlab.memory import give_back
 from gradlab.network import Network
 from gradlab.presets import PRESETS, preset
 from gradlab.session import Session
@@ -324,9 +325,11 @@ class MainWindow(QMainWindow):
             self.preset_box.setCurrentIndex(self.preset_box.findText(shown))
 
     def _on_change(self, change: Change) -> None:
-        if change.kind in ("values", "network"):  # a change went through: an earlier refusal no longer applies
+        # a change went through: an earlier refusal no longer applies (clearing an empty label lays the bar out again)
+        if change.kind in ("values", "network") and self.status_message.text():
             self.status_message.clear()
         if change.kind == "network":
+            give_back()  # the old network's arrays are free: their memory goes back to the system
             if self.session.inspected is None:  # the cell looked at went with the old network
                 self.session.inspect_first_weight()
             self._sync_controls()
