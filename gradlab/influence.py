@@ -125,16 +125,17 @@ def _linear_stops(tangent: np.ndarray, reached: np.ndarray, w: np.ndarray, new: 
     """Why each output of ``tangent @ w`` that stays 0 does: a zero weight on the only moving paths, paths that
     cancel, or every reached input it weighs blocked upstream; and the input column to blame."""
     moving = tangent != 0  # batch × n_in
-    live = w != 0  # n_in × n_out
-    carried = (moving.astype(float) @ live.astype(float)) > 0  # some moving input meets a non-zero weight
+    live = (w != 0).astype(float)  # n_in × n_out
+    carried = (moving.astype(float) @ live) > 0  # some moving input meets a non-zero weight (a count, exact)
+    weighs_reached = (reached.astype(float) @ live) > 0  # some reached input meets one
     any_moving = moving.any(1, keepdims=True)
-    weighed = reached[:, :, None] & live[None]  # batch × n_in × n_out: a reached input this output weighs
-    first_moving = np.broadcast_to(np.argmax(moving, 1)[:, None], new.shape)
     stop = np.select(
-        [new != 0, carried, any_moving & ~carried, weighed.any(1)],
+        [new != 0, carried, any_moving & ~carried, weighs_reached],
         [FLOWS, CANCEL, ZERO_WEIGHT, UPSTREAM], ZERO_WEIGHT,
     ).astype(np.int8)
-    via = np.where(stop == UPSTREAM, np.argmax(weighed, 1), first_moving)
+    via = np.repeat(np.argmax(moving, 1)[:, None], new.shape[1], axis=1)
+    rows, cols = np.nonzero(stop == UPSTREAM)  # few: blamed on the first reached input each weighs
+    via[rows, cols] = np.argmax(reached[rows] & (live[:, cols].T > 0), 1)
     return stop, via
 
 

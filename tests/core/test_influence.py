@@ -2,9 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import gradlab.layers as layers
 from gradlab import forward, influence, preset, run
+from gradlab.influence import CANCEL, FLOWS, UPSTREAM, ZERO_WEIGHT, _linear_stops
 
 
 def test_x_cell_in_the_lesson_net_moves_its_row_and_stops_at_dead_relus():
@@ -162,3 +165,33 @@ def test_cells_that_are_not_blocked_have_no_reason():
     found = influence(preset("lesson"), "x", (1, 0))
     assert blocked_reason(found["l1"], (1, 0)) is None  # moved
     assert blocked_reason(found["l1"], (0, 0)) is None  # not reached
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_linear_stops_match_their_definition_cell_by_cell(batch, n_in, n_out, seed):
+    """``_linear_stops`` against the rule written out one output at a time, on tangents, reach and weights with
+    many exact zeros (where every reason arises)."""
+    rng = np.random.default_rng(seed)
+    tangent = rng.choice([0.0, 0.0, 1.0, -1.0, 0.5], size=(batch, n_in))
+    reached = (tangent != 0) | rng.choice([False, True], size=(batch, n_in))
+    w = rng.choice([0.0, 0.0, 1.0, -1.0, 2.0], size=(n_in, n_out))
+    new = tangent @ w
+    stop, via = _linear_stops(tangent, reached, w, new)
+    for b in range(batch):
+        moving = np.flatnonzero(tangent[b])
+        for j in range(n_out):
+            carried = [i for i in moving if w[i, j] != 0]
+            weighed = [i for i in range(n_in) if reached[b, i] and w[i, j] != 0]
+            if new[b, j] != 0:
+                want = FLOWS
+            elif carried:
+                want = CANCEL
+            elif len(moving):
+                want = ZERO_WEIGHT
+            elif weighed:
+                want = UPSTREAM
+            else:
+                want = ZERO_WEIGHT
+            assert stop[b, j] == want
+            assert via[b, j] == (weighed[0] if want == UPSTREAM else (moving[0] if len(moving) else 0))
