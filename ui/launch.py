@@ -114,7 +114,8 @@ def run_window(args: argparse.Namespace, size: tuple[int, int], select: tuple[st
 
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, scratch)
-    window = MainWindow(preset(args.preset) if args.preset else None)
+    # shown live, the window paints the sheet first and builds the charts (and imports pyqtgraph) a moment later
+    window = MainWindow(preset(args.preset) if args.preset else None, charts_later=not args.screenshot)
     if not args.screenshot:  # work crashes left behind comes back first; opening FILE then asks about it
         windows = recover(window)  # noqa: F841  held while the app runs: a window with no reference is collected
     if args.file and not window.open_file(args.file) and args.screenshot:

@@ -6,6 +6,10 @@
     ├ inspector ──────────┬ [charts | …] tabs ──────────────────┬ backward pass (if room) ┤
     └ status bar: what just happened, or why an edit was refused · the legend ────────────┘
 
+The window shows the sheet first: with ``charts_later`` (the app as launched) the nudge charts and the Train
+tab, and pyqtgraph under them, are built once the first frame is on screen, and their tabs hold a line
+saying so until then.
+
 The loss has a place of its own, beside the stepper, never in a toolbar's overflow menu; the
 panels under the sheet turn into tabs when the window is narrow (``ui.panel_area``).
 
@@ -17,6 +21,7 @@ say what happened through a ``message`` signal.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
@@ -44,11 +49,11 @@ from gradlab.session import Session
 from gradlab.sheet import Change, Sheet
 from ui.appearance import Appearance
 from ui.cell_legend import CellLegend
-from ui.charts import NudgeCharts
 from ui.commands import Editor
 from ui.elided_label import ElidedLabel
 from ui.exercise_panel import ExercisePanel
 from ui.file_actions import FileActions, dropped_scenario
+from ui.first_frame import FirstFrame, settle_in, waiting
 from ui.formula_panel import FormulaPanel
 from ui.inspector import Inspector
 from ui.jacobian_panel import JacobianPanel
@@ -60,7 +65,10 @@ from ui.preferences import Preferences
 from ui.sheet_view import SheetScroll, SheetView
 from ui.signals import signals_blocked
 from ui.stepper import Stepper
-from ui.training_panel import TrainingPanel
+
+if TYPE_CHECKING:  # imported when they are built: pyqtgraph is not needed for the first frame
+    from ui.charts import NudgeCharts
+    from ui.training_panel import TrainingPanel
 
 DEFAULT_SIZE = QSize(1280, 720)
 
@@ -97,7 +105,7 @@ class StackButton(QToolButton):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, net: Network | None = None, parent: QWidget | None = None):
+    def __init__(self, net: Network | None = None, parent: QWidget | None = None, charts_later: bool = False):
         super().__init__(parent)
         self.sheet = Sheet(net if net is not None else preset("lesson"))
         self.session = Session(self.sheet)
@@ -113,11 +121,11 @@ class MainWindow(QMainWindow):
         # the views, each following the session; the grids first, so they hear of a change first
         self.sheet_view = SheetView(self.session, self.editor, freeze=lambda name, on: self.training.set_frozen(name, on))
         self.inspector = Inspector(self.session, self.editor)
-        self.charts = NudgeCharts(self.session)
         self.formula = FormulaPanel(self.session)
         self.loss_display = LossDisplay(self.session)
         self.stepper = Stepper(self.session)
-        self.training = TrainingPanel(self.session, self.editor)
+        self._charts: NudgeCharts | None = None  # built by _build_charts: with pyqtgraph, the slowest part to start
+        self._training: TrainingPanel | None = None
         self.exercise = ExercisePanel(self.session, self.editor)
         self.jacobian = JacobianPanel(self.session)
 
@@ -132,8 +140,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status_message, 1)
         self._build_legend()
         self.focus_ring = FocusRing(self)
-        let_tab_leave(self)  # the charts
         self._connect()
+        if charts_later:
+            self._first_frame = FirstFrame(self, self._build_charts)
+        else:
+            self._build_charts()
         self.appearance.start()
         self.files.update_title()
         self.setAcceptDrops(True)
@@ -148,9 +159,11 @@ class MainWindow(QMainWindow):
         inspector_scroll = _scrolled(self.inspector, "inspector-scroll")
         inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.panels = PanelArea()
-        self.panels.add(self.charts, "Nudge charts")
+        self._charts_home = waiting("charts-home", "Drawing the charts…")
+        self.panels.add(self._charts_home, "Nudge charts")
         self.panels.add(self.formula, "Backward pass", companion=True)
-        self.panels.add(_scrolled(self.training, "training-scroll"), "Train")
+        self._training_scroll = _scrolled(waiting("training-home", "Setting up training…"), "training-scroll")
+        self.panels.add(self._training_scroll, "Train")
         self.panels.add(_scrolled(self.exercise, "exercise-scroll"), "Your turn")
         self.panels.add(_scrolled(self.jacobian, "jacobian-scroll"), "Local derivatives")
         self.bottom_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="bottom-splitter")
@@ -238,16 +251,56 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         """Every part's sentences go to the status bar; the appearance reaches what cannot inherit a font."""
-        for part in (self.sheet_view, self.inspector, self.files, self.network_actions, self.training, self.exercise):
+        for part in (self.sheet_view, self.inspector, self.files, self.network_actions, self.exercise):
             part.message.connect(self.say)
         self.files.title_changed.connect(self._show_title)
-        self.appearance.zoom_changed.connect(self.charts.set_font_scale)
-        self.appearance.zoom_changed.connect(self.formula.set_font_scale)
-        self.appearance.zoom_changed.connect(lambda _zoom: self.fit_panels())
-        self.appearance.theme_changed.connect(lambda name: self.charts.set_theme(name == "dark"))
-        self.appearance.theme_changed.connect(lambda name: self.training.set_theme(name == "dark"))
-        self.appearance.zoom_changed.connect(self.training.set_font_scale)
+        self.appearance.zoom_changed.connect(self._zoomed)
+        self.appearance.theme_changed.connect(self._themed)
         self.appearance.presentation_changed.connect(self._present)
+
+    def _zoomed(self, zoom: float) -> None:
+        """Every part that cannot inherit the font takes the zoom; then the panels are fitted to their new sizes."""
+        for part in (self.formula, self._charts, self._training):
+            if part is not None:
+                part.set_font_scale(zoom)
+        self.fit_panels()
+
+    def _themed(self, name: str) -> None:
+        for part in (self._charts, self._training):
+            if part is not None:
+                part.set_theme(name == "dark")
+
+    def _build_charts(self) -> None:
+        """The nudge charts and the Train tab, in the places kept for them, at the window's zoom and theme."""
+        if self._charts is not None:
+            return
+        from ui.charts import NudgeCharts  # pyqtgraph comes with them
+        from ui.training_panel import TrainingPanel
+
+        self._charts = NudgeCharts(self.session)
+        self._training = TrainingPanel(self.session, self.editor)
+        settle_in(self._charts_home, self._charts)
+        self._training_scroll.setWidget(self._training)
+        let_tab_leave(self._charts)
+        let_tab_leave(self._training)
+        self._training.message.connect(self.say)
+        for part in (self._charts, self._training):  # built after the appearance started: they take it up as it is
+            if self.appearance.zoom != 1.0:
+                part.set_font_scale(self.appearance.zoom)
+            if self.appearance.theme == "dark":
+                part.set_theme(True)
+
+    @property
+    def charts(self) -> NudgeCharts:
+        self._build_charts()  # asked for before the first frame (a test, a slide): built now
+        assert self._charts is not None
+        return self._charts
+
+    @property
+    def training(self) -> TrainingPanel:
+        self._build_charts()
+        assert self._training is not None
+        return self._training
 
     # -- the window's own state: its title, its chrome, its panels --------------------------
 
@@ -285,7 +338,7 @@ class MainWindow(QMainWindow):
     def focus_regions(self) -> list[QWidget]:
         """The window's parts in the order Tab visits them."""
         return [self.findChild(QToolBar, "toolbar"), self.stepper, self.sheet_view, self.inspector,
-                self.panels.tabs.tabBar(), self.panels]
+                self.panels.tabs.tabBar(), self.panels.tabs, self.panels]  # the tab's page, then the panel beside
 
     def focusNextPrevChild(self, next: bool) -> bool:
         """Tab (``next``) and Shift+Tab walk ``focus_regions`` in order, whatever order Qt made the widgets in."""
