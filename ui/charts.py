@@ -179,9 +179,6 @@ class NudgeCharts(QWidget):
         plot.sigDeviceRangeChanged.connect(lambda *_: self._fit_text(plot))  # resized
         for side in ("bottom", "left"):
             plot.getAxis(side).enableAutoSIPrefix(False)  # ticks show the numbers themselves, never "(x0.001)"
-        # An edit that shortens the tick labels leaves the axis as wide as it was, rather than laying the plot out
-        # and drawing it again (at 1000 rows most edits did): it narrows when the cell or the zoom changes
-        plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         readout = QLabel("")
         readout.setObjectName(f"{name}-readout")
         readout.setWordWrap(True)
@@ -284,17 +281,10 @@ class NudgeCharts(QWidget):
             return
         if change.kind == "eps":
             self._move_eps_markers()
-        if change.kind in ("inspected", "network", "watched"):
-            self._narrow_axes()
         if self.isVisible():
             self._timer.start()
         else:
             self._stale = True
-
-    def _narrow_axes(self) -> None:
-        """Let each left axis be as narrow as its next tick labels (it keeps the widest it has had until then)."""
-        for plot in self.plots.values():
-            plot.getAxis("left").textWidth = 0
 
     def _fit_all_text(self) -> None:
         for plot in self.plots.values():
@@ -535,7 +525,6 @@ class NudgeCharts(QWidget):
         self.font_scale, self._styled = scale, True
         if self.chart_pages is not None:
             self.chart_pages.set_scale(scale)
-        self._narrow_axes()
         self._restyle()
         self._fit_all_text()
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 
 import gradlab
 from gradlab.finite_diff import Sweep
@@ -286,35 +286,3 @@ def test_each_plot_leaves_room_right_of_it_for_half_its_last_tick_label(qtbot):
         axis = plot.getPlotItem().getAxis("bottom")
         half_label = QFontMetrics(axis.style["tickFont"]).horizontalAdvance("−0.000") / 2
         assert plot.getPlotItem().layout.getContentsMargins()[2] >= half_label, name
-
-
-def test_edits_never_narrow_an_axis_and_a_new_cell_measures_it_afresh(qtbot):
-    """An axis that narrowed whenever an edit shortened its tick labels laid the plot out and drew it twice an edit
-    (at 1000 rows most edits did)."""
-    charts = make_charts(qtbot)
-    charts.resize(640, 230)
-    charts.show()
-    qtbot.waitExposed(charts)
-    plot = charts.plots["fd-plot"]
-    axis = plot.getAxis("left")
-
-    def widths(ranges) -> list[float]:
-        seen = []
-        for low, high in ranges:
-            plot.setYRange(low, high, padding=0)
-            for _ in range(5):  # drawn: the axis has measured its labels, and been laid out if it asked to be
-                QApplication.processEvents()
-            seen.append(axis.width())
-        return seen
-
-    wide_then_narrow = [(-0.45, -0.05), (0, 4), (-0.45, -0.05), (0, 4)]  # labels "−0.35" …, then "0" "1" "2" …
-    given = axis.style["autoReduceTextSpace"]
-    axis.setStyle(autoReduceTextSpace=True)  # pyqtgraph's own way, for the contrast: the narrow labels narrow it
-    narrowing = widths(wide_then_narrow)
-    assert narrowing != sorted(narrowing)
-    axis.setStyle(autoReduceTextSpace=given)  # as the charts set it
-    seen = widths(wide_then_narrow)
-    assert seen == sorted(seen)  # never narrower
-    charts.session.inspect("w1", (0, 1))  # another cell: the axis is measured afresh, as narrow as its labels allow
-    assert axis.textWidth == 0
-    qtbot.waitUntil(lambda: axis.textWidth > 0)
