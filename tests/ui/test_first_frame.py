@@ -48,8 +48,9 @@ print(json.dumps({"first": first, "built": window.findChild(QWidget, "fd-plot") 
 """
 
 
-def test_the_first_frame_shows_the_sheet_before_pyqtgraph_is_loaded_and_the_charts_follow():
-    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "", "GRADLAB_DATA_DIR": str(ROOT / ".no-such-dir-for-tests")}
+def test_the_first_frame_shows_the_sheet_before_pyqtgraph_is_loaded_and_the_charts_follow(tmp_path):
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "GRADLAB_DATA_DIR": str(tmp_path / "data")}  # nothing of the user's is read or written
     done = subprocess.run([sys.executable, "-c", LAUNCHED], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
