@@ -18,12 +18,14 @@ C library is not glibc (macOS, Windows, musl) both do nothing.
 from __future__ import annotations
 
 import ctypes
+import functools
 import sys
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # mallopt's parameters, from glibc's malloc.h
 KEPT = 2**31 - 1  # free memory at the heap's top that glibc keeps rather than trims (the most mallopt takes)
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None

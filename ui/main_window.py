@@ -285,10 +285,8 @@ class MainWindow(QMainWindow):
         let_tab_leave(self._training)
         self._training.message.connect(self.say)
         for part in (self._charts, self._training):  # built after the appearance started: they take it up as it is
-            if self.appearance.zoom != 1.0:
-                part.set_font_scale(self.appearance.zoom)
-            if self.appearance.theme == "dark":
-                part.set_theme(True)
+            part.set_font_scale(self.appearance.zoom)  # each does nothing when it already has it
+            part.set_theme(self.appearance.theme == "dark")
 
     @property
     def charts(self) -> NudgeCharts:
