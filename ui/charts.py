@@ -132,8 +132,9 @@ class NudgeCharts(QWidget):
         self.forward_error_curve = self._curve(err, "forward", palette.FORWARD)
         self.central_error_curve = self._curve(err, "central", palette.CENTRAL, style=Qt.PenStyle.DashLine)
         self.eps_error_line = self._eps_marker(err)
-        self.round_off_label = pg.TextItem("round-off", anchor=(0, 0))
-        self.truncation_label = pg.TextItem("truncation", anchor=(1, 0))
+        # a little way in from the view's edges, so that "round-off" does not run into the axis's top tick label
+        self.round_off_label = pg.TextItem("round-off", anchor=(-0.12, 0))
+        self.truncation_label = pg.TextItem("truncation", anchor=(1.12, 0))
         for label in (self.round_off_label, self.truncation_label):
             err.addItem(label, ignoreBounds=True)
         self.loss_curve = self._curve(loss, "L", palette.GREY)
